@@ -13,7 +13,9 @@ export interface BenchModule {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
-const available = (await readdir(here)).filter((f) => f.endsWith(".bench.ts")).map((f) => f.replace(".bench.ts", ""));
+const available = (await readdir(here))
+  .filter((f) => f.endsWith(".bench.ts"))
+  .map((f) => f.replace(".bench.ts", ""));
 const names = wanted.length ? wanted : available;
 const unknown = names.filter((n) => !available.includes(n));
 if (unknown.length) {

@@ -1,0 +1,206 @@
+/**
+ * The agent loop: step budget, final_answer, the fallback call when the budget is spent, cancellation,
+ * and the event stream. Prompting, parsing, execution and voting live in their own modules.
+ */
+import { type Executor, REFERENCE_AUTHORIZED_IMPORTS } from "../exec/executor.ts";
+import type { ChatMessage, Engine, Usage } from "../llm/engine.ts";
+import { type ChosenAction, type SamplingOptions, type StepContext, singleAction } from "./action.ts";
+import type { AgentEvent, AgentEventListener } from "./events.ts";
+import {
+  buildFinalAnswerMessages,
+  buildStepMessages,
+  mergeSameRole,
+  observationMessages,
+  type StepMemory,
+} from "./messages.ts";
+import { DEFAULT_PACK } from "./packs/default-pack.ts";
+import { assistantText } from "./parse.ts";
+import { type PromptPack, type PromptRole, renderSystemPrompt, taskFor } from "./prompt-pack.ts";
+import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory, type TrajectoryStep } from "./trajectory.ts";
+
+/** Chooses the action of one step; the default is one sample, sag.ts provides self-consistent voting. */
+export type ActionStrategy = (ctx: StepContext) => Promise<ChosenAction>;
+
+export interface AgentOptions {
+  engine: Engine;
+  executor: Executor;
+  pack?: PromptPack;
+  /** student (default): the pack's short prompt when it has one; teacher: the full prompt. */
+  role?: PromptRole;
+  /** Step budget (default 5, as in the reference evaluation). */
+  maxSteps?: number;
+  sampling?: SamplingOptions;
+  authorizedImports?: readonly string[];
+  /** Tools listed in the prompt (default: every tool of the pack). */
+  toolNames?: readonly string[];
+  actionTimeoutMs?: number;
+  /** How a step's action is chosen (default: one sample; pass sagStrategy() for n > 1). */
+  strategy?: ActionStrategy;
+  signal?: AbortSignal;
+  onEvent?: AgentEventListener;
+}
+
+export async function runAgent(question: string, options: AgentOptions): Promise<Trajectory> {
+  const pack = options.pack ?? DEFAULT_PACK;
+  const role = options.role ?? "student";
+  const maxSteps = options.maxSteps ?? 5;
+  const sampling = options.sampling ?? {};
+  const strategy = options.strategy ?? singleAction;
+  const emit = (event: AgentEvent) => options.onEvent?.(event);
+  const started = performance.now();
+  const task = taskFor(pack, question);
+  const systemPrompt = renderSystemPrompt(pack, {
+    role,
+    authorizedImports: options.authorizedImports ?? REFERENCE_AUTHORIZED_IMPORTS,
+    toolNames: options.toolNames,
+  });
+  const memory: StepMemory[] = [];
+  const steps: TrajectoryStep[] = [];
+  const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  const addUsage = (u?: Usage) => {
+    if (!u) return;
+    usage.promptTokens += u.promptTokens;
+    usage.completionTokens += u.completionTokens;
+  };
+  let model: string | undefined;
+  const trajectory = (
+    rest: Pick<Trajectory, "status" | "answer" | "messages"> & Partial<Trajectory>,
+  ): Trajectory => ({
+    schema: TRAJECTORY_SCHEMA,
+    version: TRAJECTORY_VERSION,
+    createdAt: new Date().toISOString(),
+    question,
+    task,
+    engine: { ...options.engine.info, ...(model ? { model } : {}) },
+    settings: {
+      role,
+      promptPack: pack.name,
+      maxSteps,
+      n: sampling.n ?? 1,
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      maxTokens: sampling.maxTokens,
+      seed: sampling.seed,
+    },
+    steps,
+    usage,
+    durationMs: performance.now() - started,
+    ...rest,
+  });
+  const conversation = (): ChatMessage[] => buildStepMessages(systemPrompt, task, memory, pack);
+  const finish = (t: Trajectory): Trajectory => {
+    emit({ type: "run-end", trajectory: t });
+    return t;
+  };
+
+  emit({ type: "run-start", question, task, engine: options.engine.info, maxSteps });
+  await options.executor.reset();
+  try {
+    for (let step = 1; step <= maxSteps; step++) {
+      options.signal?.throwIfAborted();
+      emit({ type: "step-start", step });
+      const messages = conversation();
+      const action = await strategy({
+        step,
+        messages,
+        engine: options.engine,
+        executor: options.executor,
+        pack,
+        sampling,
+        actionTimeoutMs: options.actionTimeoutMs,
+        signal: options.signal,
+        emit,
+      });
+      addUsage(action.usage);
+      const stepMemory = toMemory(step, action);
+      memory.push(stepMemory);
+      const observation = mergeSameRole(observationMessages(stepMemory, pack))
+        .map((m) => m.content)
+        .join("\n");
+      steps.push(toTrajectoryStep(step, action, stepMemory, observation));
+      emit({
+        type: "observation",
+        step,
+        text: observation,
+        execution: action.execution,
+        parseError: action.parseError,
+      });
+      if (action.execution?.isFinalAnswer) {
+        const answer = action.execution.finalAnswer ?? action.execution.output;
+        emit({ type: "final-answer", answer, source: "final_answer" });
+        return finish(trajectory({ status: "answered", answer, messages: conversation() }));
+      }
+    }
+
+    options.signal?.throwIfAborted();
+    const messages = buildFinalAnswerMessages(task, memory, pack);
+    const fallbackStarted = performance.now();
+    const result = await options.engine.generate({
+      messages,
+      n: 1,
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      maxTokens: sampling.maxTokens,
+      seed: sampling.seed,
+      signal: options.signal,
+    });
+    model = result.model;
+    addUsage(result.usage);
+    const completion = result.completions[0]?.text ?? "";
+    emit({ type: "final-answer", answer: completion, source: "fallback" });
+    return finish(
+      trajectory({
+        status: "fallback",
+        answer: completion,
+        messages: [...messages, { role: "assistant", content: completion }],
+        fallback: { completion, messages, generationMs: performance.now() - fallbackStarted },
+      }),
+    );
+  } catch (error) {
+    const aborted = options.signal?.aborted ?? false;
+    const message = aborted ? "run cancelled" : error instanceof Error ? error.message : String(error);
+    emit({ type: "error", step: steps.length + 1, message });
+    return finish(
+      trajectory({
+        status: aborted ? "aborted" : "failed",
+        answer: null,
+        error: message,
+        messages: conversation(),
+      }),
+    );
+  }
+}
+
+function toMemory(step: number, action: ChosenAction): StepMemory {
+  const assistant = assistantText(action.completion);
+  if (action.parseError !== undefined || !action.execution) {
+    return { step, assistant, parseError: action.parseError ?? "" };
+  }
+  const { logs, output, error, notice } = action.execution;
+  return error
+    ? { step, assistant, logs, executionError: error.message, notice }
+    : { step, assistant, logs, output, notice };
+}
+
+function toTrajectoryStep(
+  step: number,
+  action: ChosenAction,
+  memory: StepMemory,
+  observation: string,
+): TrajectoryStep {
+  return {
+    step,
+    completion: action.completion,
+    assistant: memory.assistant,
+    thought: action.parsed.thought,
+    code: action.parsed.code,
+    repairs: action.parsed.repairs,
+    ...(action.parseError !== undefined ? { parseError: action.parseError } : {}),
+    ...(action.execution ? { execution: action.execution } : {}),
+    observation,
+    ...(action.candidates ? { candidates: action.candidates } : {}),
+    ...(action.vote ? { vote: action.vote } : {}),
+    timings: { generationMs: action.generationMs, executionMs: action.executionMs },
+    ...(action.usage ? { usage: action.usage } : {}),
+  };
+}
