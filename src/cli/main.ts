@@ -1,6 +1,7 @@
 /** The `pocket-agent` command line: one file per sub-command under commands/. */
 import { Command, CommanderError } from "commander";
 import { registerAsk } from "./commands/ask.ts";
+import { registerShard } from "./commands/shard.ts";
 
 const program = new Command("pocket-agent")
   .description("A small code agent that runs on your own machine.")
@@ -8,6 +9,7 @@ const program = new Command("pocket-agent")
   .exitOverride();
 
 registerAsk(program);
+registerShard(program);
 
 try {
   await program.parseAsync(process.argv);

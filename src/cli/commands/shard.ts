@@ -1,0 +1,108 @@
+/** `pocket-agent shard build|search|info`: make a local Wikipedia shard and query it. */
+import { readFile } from "node:fs/promises";
+import { type Command, InvalidArgumentError } from "commander";
+import { buildShard } from "../../retrieval/node/build-shard.ts";
+import { openShardFrom } from "../../retrieval/open-shard.ts";
+import { formatRetrievedDocuments, type SearchHit } from "../../retrieval/search.ts";
+import { createProgress } from "../progress.ts";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function asResults(hits: SearchHit[]) {
+  return hits.map((hit, i) => ({
+    rank: i + 1,
+    id: hit.id,
+    title: hit.title,
+    text: hit.text,
+    score: hit.score,
+  }));
+}
+
+export function registerShard(program: Command): void {
+  const shard = program.command("shard").description("Build and query a local Wikipedia shard (BM25).");
+
+  shard
+    .command("build")
+    .description(
+      "Build DIR/shard.pas from Wikipedia XML dumps (.xml, .bz2), wiki-18 JSONL, {title,text} JSON(L), HotpotQA, 2WikiMultihopQA or MuSiQue files.",
+    )
+    .requiredOption("--out <dir>", "shard directory to write")
+    .option("--max-passages <n>", "stop after this many distinct passages", positiveInt)
+    .option("--titles <file>", "keep only passages whose title is a line of this file")
+    .argument("<input...>", "input files (format told by content)")
+    .action(async (inputs: string[], opts: { out: string; maxPassages?: number; titles?: string }) => {
+      const progress = createProgress("shard build", { total: opts.maxPassages });
+      const stats = await buildShard({
+        inputs,
+        outDir: opts.out,
+        maxPassages: opts.maxPassages,
+        titlesFile: opts.titles,
+        onProgress: (s, file) =>
+          progress.update(s.added, `${s.terms} terms, ${s.duplicates} duplicates, ${file}`),
+      });
+      progress.done(`${stats.added} passages, ${stats.terms} terms, ${stats.bytes} bytes`);
+      for (const f of stats.files) {
+        const layouts = [...f.layouts].join(", ") || "none";
+        const pages = f.format === "wiki-xml" ? `, ${f.pages} pages (${f.skippedPages} skipped)` : "";
+        process.stderr.write(
+          `  ${f.file}: ${f.format ?? "?"}${f.compressed ? " (bzip2)" : ""}, ${layouts}${pages}\n`,
+        );
+      }
+      const dropped = [
+        stats.duplicates && `${stats.duplicates} duplicates`,
+        stats.empty && `${stats.empty} empty`,
+        stats.filtered && `${stats.filtered} not in --titles`,
+      ].filter(Boolean);
+      process.stdout.write(
+        `${stats.file}: ${stats.added} passages from ${stats.read} read${dropped.length ? ` (dropped ${dropped.join(", ")})` : ""}, ${stats.terms} terms, ${stats.bytes} bytes\n`,
+      );
+    });
+
+  shard
+    .command("search")
+    .description(
+      "Search a shard; prints the web_search observation, or JSON with --json, or JSONL with --queries.",
+    )
+    .requiredOption("--shard <dir>", "shard directory (or its shard.pas file)")
+    .option("--k <k>", "passages per query", positiveInt, 3)
+    .option("--json", "print JSON instead of the observation text")
+    .option("--queries <file>", "batch: one query a line -> one JSON line per query")
+    .argument("[query]", "the query")
+    .action(
+      async (
+        query: string | undefined,
+        opts: { shard: string; k: number; json?: boolean; queries?: string },
+      ) => {
+        const index = await openShardFrom({ path: opts.shard });
+        if (opts.queries) {
+          const lines = (await readFile(opts.queries, "utf8")).split(/\r?\n/).filter((l) => l.trim());
+          for (const q of lines) {
+            process.stdout.write(
+              `${JSON.stringify({ query: q, results: asResults(index.search(q, opts.k)) })}\n`,
+            );
+          }
+          return;
+        }
+        if (!query) throw new Error("give a QUERY or --queries FILE");
+        const hits = index.search(query, opts.k);
+        if (opts.json)
+          process.stdout.write(`${JSON.stringify({ query, results: asResults(hits) }, null, 2)}\n`);
+        else process.stdout.write(`${formatRetrievedDocuments(hits)}\n`);
+      },
+    );
+
+  shard
+    .command("info")
+    .description(
+      "Print a shard's header: format version, counts, BM25 and tokenizer settings, section sizes.",
+    )
+    .requiredOption("--shard <dir>", "shard directory (or its shard.pas file)")
+    .action(async (opts: { shard: string }) => {
+      const index = await openShardFrom({ path: opts.shard });
+      process.stdout.write(`${JSON.stringify(index.info, null, 2)}\n`);
+    });
+}

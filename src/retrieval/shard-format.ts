@@ -1,0 +1,193 @@
+/**
+ * The binary shard layout (see docs/shard-format.md): a fixed preamble, a binary header with counts,
+ * BM25 and tokenizer settings and a section table with CRC-32s, then the sections. Little-endian.
+ * Runtime-neutral: used by the writer (builder) and by the reader (Node, browser, workers).
+ */
+import { crc32 } from "./bytes.ts";
+import type { StemmerName, TokenizerSettings } from "./tokenizer.ts";
+
+/** "PKSHARD" + 0x1a: the 0x1a stops `type`/`cat` on some systems, as in PNG. */
+export const SHARD_MAGIC = new Uint8Array([0x50, 0x4b, 0x53, 0x48, 0x41, 0x52, 0x44, 0x1a]);
+export const SHARD_FORMAT_VERSION = 1;
+/** The file name inside a shard directory. */
+export const SHARD_FILE_NAME = "shard.pas";
+export const PREAMBLE_BYTES = 16;
+
+export class ShardFormatError extends Error {
+  override name = "ShardFormatError";
+}
+
+export enum SectionId {
+  StopWords = 1,
+  Terms = 2,
+  TermOffsets = 3,
+  PostingOffsets = 4,
+  Postings = 5,
+  DocLengths = 6,
+  BlockOffsets = 7,
+  BlockCrcs = 8,
+  Passages = 9,
+}
+
+export const SECTION_NAMES: Record<SectionId, string> = {
+  [SectionId.StopWords]: "stop words",
+  [SectionId.Terms]: "terms",
+  [SectionId.TermOffsets]: "term offsets",
+  [SectionId.PostingOffsets]: "posting offsets",
+  [SectionId.Postings]: "postings",
+  [SectionId.DocLengths]: "passage lengths",
+  [SectionId.BlockOffsets]: "block offsets",
+  [SectionId.BlockCrcs]: "block checksums",
+  [SectionId.Passages]: "passages",
+};
+
+export interface SectionEntry {
+  id: SectionId;
+  /** Absolute byte offset in the file; 8-aligned so typed arrays can view it in place. */
+  offset: number;
+  length: number;
+  /** CRC-32 of the section bytes; for Passages, 0 (each block has its own CRC in BlockCrcs). */
+  crc: number;
+}
+
+export interface ShardHeader {
+  version: number;
+  passageCount: number;
+  termCount: number;
+  blockCount: number;
+  passagesPerBlock: number;
+  /** Total indexed tokens / passageCount. */
+  avgDocLength: number;
+  k1: number;
+  b: number;
+  tokenizer: TokenizerSettings;
+  /** Whole-file length, to tell a truncated file from a corrupt one. */
+  fileLength: number;
+  sections: SectionEntry[];
+}
+
+const STEMMER_IDS: Record<StemmerName, number> = { none: 0, porter: 1 };
+const FIXED_HEADER_BYTES = 64;
+const SECTION_ENTRY_BYTES = 24;
+
+export function headerByteLength(sectionCount: number): number {
+  return FIXED_HEADER_BYTES + sectionCount * SECTION_ENTRY_BYTES;
+}
+
+/** Preamble + header bytes. The stop words live in their own section; the header carries their count only. */
+export function encodeHeader(header: ShardHeader): Uint8Array {
+  const headerLength = headerByteLength(header.sections.length);
+  const out = new Uint8Array(PREAMBLE_BYTES + headerLength);
+  out.set(SHARD_MAGIC, 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(8, header.version, true);
+  view.setUint32(12, headerLength, true);
+  const h = PREAMBLE_BYTES;
+  // h+0: header CRC, written last
+  view.setUint32(h + 4, header.passageCount, true);
+  view.setUint32(h + 8, header.termCount, true);
+  view.setUint32(h + 12, header.blockCount, true);
+  view.setUint32(h + 16, header.passagesPerBlock, true);
+  view.setFloat64(h + 20, header.avgDocLength, true);
+  view.setFloat32(h + 28, header.k1, true);
+  view.setFloat32(h + 32, header.b, true);
+  const t = header.tokenizer;
+  view.setUint8(h + 36, (t.nfkc ? 1 : 0) | (t.lowercase ? 2 : 0) | (t.foldDiacritics ? 4 : 0));
+  view.setUint8(h + 37, STEMMER_IDS[t.stemmer]);
+  view.setUint8(h + 38, t.minLength);
+  view.setUint8(h + 39, t.maxLength);
+  view.setUint32(h + 40, t.stopWords.length, true);
+  view.setBigUint64(h + 44, BigInt(header.fileLength), true);
+  view.setUint32(h + 52, header.sections.length, true);
+  header.sections.forEach((s, i) => {
+    const at = h + FIXED_HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    view.setUint32(at, s.id, true);
+    view.setUint32(at + 4, s.crc, true);
+    view.setBigUint64(at + 8, BigInt(s.offset), true);
+    view.setBigUint64(at + 16, BigInt(s.length), true);
+  });
+  view.setUint32(h, crc32(out.subarray(h + 4, h + headerLength)), true);
+  return out;
+}
+
+/**
+ * Reads and checks the preamble and header. The stop word list is filled in by the caller from its
+ * section (the header only carries the count), so `tokenizer.stopWords` is empty here.
+ */
+export function decodeHeader(bytes: Uint8Array): ShardHeader {
+  if (bytes.length < PREAMBLE_BYTES) {
+    throw new ShardFormatError(
+      `not a shard: ${bytes.length} bytes is shorter than the ${PREAMBLE_BYTES}-byte preamble`,
+    );
+  }
+  for (let i = 0; i < SHARD_MAGIC.length; i++) {
+    if (bytes[i] !== SHARD_MAGIC[i]) {
+      throw new ShardFormatError("not a shard: the file does not start with the PKSHARD magic bytes");
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== SHARD_FORMAT_VERSION) {
+    throw new ShardFormatError(
+      `unsupported shard format version ${version}: this reader reads version ${SHARD_FORMAT_VERSION}; rebuild the shard with this version of pocket-agent`,
+    );
+  }
+  const headerLength = view.getUint32(12, true);
+  if (headerLength < FIXED_HEADER_BYTES || bytes.length < PREAMBLE_BYTES + headerLength) {
+    throw new ShardFormatError(
+      `truncated shard: ${bytes.length} bytes, the header alone needs ${PREAMBLE_BYTES + headerLength}`,
+    );
+  }
+  const h = PREAMBLE_BYTES;
+  const storedCrc = view.getUint32(h, true);
+  if (crc32(bytes.subarray(h + 4, h + headerLength)) !== storedCrc) {
+    throw new ShardFormatError("corrupt shard: header checksum mismatch");
+  }
+  const fileLength = Number(view.getBigUint64(h + 44, true));
+  if (bytes.length < fileLength) {
+    throw new ShardFormatError(`truncated shard: ${bytes.length} of ${fileLength} bytes present`);
+  }
+  const flags = view.getUint8(h + 36);
+  const stemmerId = view.getUint8(h + 37);
+  const stemmer = (Object.keys(STEMMER_IDS) as StemmerName[]).find((name) => STEMMER_IDS[name] === stemmerId);
+  if (!stemmer) throw new ShardFormatError(`corrupt shard: unknown stemmer id ${stemmerId}`);
+  const sectionCount = view.getUint32(h + 52, true);
+  if (headerByteLength(sectionCount) !== headerLength) {
+    throw new ShardFormatError("corrupt shard: section table does not match the header length");
+  }
+  const sections: SectionEntry[] = [];
+  for (let i = 0; i < sectionCount; i++) {
+    const at = h + FIXED_HEADER_BYTES + i * SECTION_ENTRY_BYTES;
+    const entry: SectionEntry = {
+      id: view.getUint32(at, true) as SectionId,
+      crc: view.getUint32(at + 4, true),
+      offset: Number(view.getBigUint64(at + 8, true)),
+      length: Number(view.getBigUint64(at + 16, true)),
+    };
+    if (entry.offset + entry.length > fileLength) {
+      throw new ShardFormatError(`corrupt shard: section ${entry.id} lies past the end of the file`);
+    }
+    sections.push(entry);
+  }
+  return {
+    version,
+    passageCount: view.getUint32(h + 4, true),
+    termCount: view.getUint32(h + 8, true),
+    blockCount: view.getUint32(h + 12, true),
+    passagesPerBlock: view.getUint32(h + 16, true),
+    avgDocLength: view.getFloat64(h + 20, true),
+    k1: view.getFloat32(h + 28, true),
+    b: view.getFloat32(h + 32, true),
+    tokenizer: {
+      nfkc: (flags & 1) !== 0,
+      lowercase: (flags & 2) !== 0,
+      foldDiacritics: (flags & 4) !== 0,
+      stemmer,
+      minLength: view.getUint8(h + 38),
+      maxLength: view.getUint8(h + 39),
+      stopWords: new Array<string>(view.getUint32(h + 40, true)).fill(""),
+    },
+    fileLength,
+    sections,
+  };
+}

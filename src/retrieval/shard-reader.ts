@@ -1,0 +1,280 @@
+/**
+ * Reads a shard straight from its bytes (an ArrayBuffer, a fetched file, an OPFS file): typed-array
+ * views over the index sections, no JSON, no copy unless the bytes are misaligned. BM25 scoring is
+ * term-at-a-time over delta+varint postings; passages are inflated per block on demand.
+ * Runtime-neutral (no DOM, no node:*), so the Python worker can use it in Node and in the browser.
+ */
+import { inflateSync } from "fflate";
+import { compareBytes, crc32 } from "./bytes.ts";
+import type { Passage, PassageSearcher, SearchHit } from "./search.ts";
+import {
+  decodeHeader,
+  SECTION_NAMES,
+  type SectionEntry,
+  SectionId,
+  ShardFormatError,
+  type ShardHeader,
+} from "./shard-format.ts";
+import { createTokenizer, type TokenizerSettings } from "./tokenizer.ts";
+
+export interface ShardInfo {
+  formatVersion: number;
+  passages: number;
+  terms: number;
+  blocks: number;
+  passagesPerBlock: number;
+  avgPassageTokens: number;
+  bm25: { k1: number; b: number };
+  tokenizer: TokenizerSettings;
+  bytes: number;
+  /** Bytes per section, by name. */
+  sections: Record<string, number>;
+}
+
+export interface Shard extends PassageSearcher {
+  readonly info: ShardInfo;
+  /** The passage at position `id` (0 <= id < info.passages). */
+  passage(id: number): Passage;
+  /** The query as the shard's tokenizer sees it (for debugging relevance). */
+  tokenize(text: string): string[];
+}
+
+export interface OpenShardOptions {
+  /** Check the CRC-32 of every index section now (default true). Passage blocks are always checked when read. */
+  verify?: boolean;
+  /** How many inflated passage blocks to keep (default 16). */
+  blockCache?: number;
+}
+
+export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOptions = {}): Shard {
+  let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // Typed-array views need aligned offsets; sections are 8-aligned relative to the file start.
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  const header = decodeHeader(bytes);
+  const verify = options.verify ?? true;
+
+  const section = (id: SectionId, elementBytes = 1): SectionEntry => {
+    const entry = header.sections.find((s) => s.id === id);
+    if (!entry) throw new ShardFormatError(`corrupt shard: the ${SECTION_NAMES[id]} section is missing`);
+    if (entry.length % elementBytes !== 0 || entry.offset % 8 !== 0) {
+      throw new ShardFormatError(`corrupt shard: the ${SECTION_NAMES[id]} section is misaligned`);
+    }
+    if (verify && id !== SectionId.Passages) {
+      const actual = crc32(bytes.subarray(entry.offset, entry.offset + entry.length));
+      if (actual !== entry.crc) {
+        throw new ShardFormatError(`corrupt shard: checksum mismatch in the ${SECTION_NAMES[id]} section`);
+      }
+    }
+    return entry;
+  };
+  const raw = (e: SectionEntry) => bytes.subarray(e.offset, e.offset + e.length);
+  const u32 = (e: SectionEntry) => new Uint32Array(bytes.buffer, bytes.byteOffset + e.offset, e.length / 4);
+  const expect = (id: SectionId, actual: number, wanted: number) => {
+    if (actual !== wanted) {
+      throw new ShardFormatError(
+        `corrupt shard: the ${SECTION_NAMES[id]} section has ${actual} entries, expected ${wanted}`,
+      );
+    }
+  };
+
+  const { passageCount: n, termCount, blockCount } = header;
+  const stopText = new TextDecoder().decode(raw(section(SectionId.StopWords)));
+  const stopWords = stopText ? stopText.split("\n") : [];
+  expect(SectionId.StopWords, stopWords.length, header.tokenizer.stopWords.length);
+  const tokenizer: TokenizerSettings = { ...header.tokenizer, stopWords };
+
+  const terms = raw(section(SectionId.Terms));
+  const termOffsets = u32(section(SectionId.TermOffsets, 4));
+  expect(SectionId.TermOffsets, termOffsets.length, termCount + 1);
+  const postingOffsets = u32(section(SectionId.PostingOffsets, 4));
+  expect(SectionId.PostingOffsets, postingOffsets.length, termCount + 1);
+  const postings = raw(section(SectionId.Postings));
+  const lengthsEntry = section(SectionId.DocLengths, 2);
+  const docLengths = new Uint16Array(
+    bytes.buffer,
+    bytes.byteOffset + lengthsEntry.offset,
+    lengthsEntry.length / 2,
+  );
+  expect(SectionId.DocLengths, docLengths.length, n);
+  const offsetsEntry = section(SectionId.BlockOffsets, 8);
+  const blockOffsets = new Float64Array(
+    bytes.buffer,
+    bytes.byteOffset + offsetsEntry.offset,
+    offsetsEntry.length / 8,
+  );
+  expect(SectionId.BlockOffsets, blockOffsets.length, blockCount + 1);
+  const blockCrcs = u32(section(SectionId.BlockCrcs, 4));
+  expect(SectionId.BlockCrcs, blockCrcs.length, blockCount);
+  const passagesEntry = section(SectionId.Passages);
+  if (blockOffsets[blockCount] !== passagesEntry.length) {
+    throw new ShardFormatError("corrupt shard: passage block offsets do not add up to the passages section");
+  }
+
+  const tokenize = createTokenizer(tokenizer);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const { k1, b } = header;
+  const avg = header.avgDocLength || 1;
+  // Per-passage BM25 length normalisation, computed once at load.
+  const norms = new Float32Array(n);
+  for (let d = 0; d < n; d++) norms[d] = k1 * (1 - b + (b * docLengths[d]!) / avg);
+  const scores = new Float32Array(n);
+  let touched = new Int32Array(1024);
+
+  const findTerm = (term: string): number => {
+    const key = encoder.encode(term);
+    let lo = 0;
+    let hi = termCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const cmp = compareBytes(terms.subarray(termOffsets[mid]!, termOffsets[mid + 1]!), key);
+      if (cmp === 0) return mid;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
+
+  const blockCache = new Map<number, Passage[]>();
+  const cacheSize = options.blockCache ?? 16;
+  const readBlock = (index: number): Passage[] => {
+    const cached = blockCache.get(index);
+    if (cached) {
+      blockCache.delete(index);
+      blockCache.set(index, cached);
+      return cached;
+    }
+    const start = passagesEntry.offset + blockOffsets[index]!;
+    const compressed = bytes.subarray(start, passagesEntry.offset + blockOffsets[index + 1]!);
+    if (crc32(compressed) !== blockCrcs[index]) {
+      throw new ShardFormatError(`corrupt shard: checksum mismatch in passage block ${index}`);
+    }
+    let data: Uint8Array;
+    try {
+      data = inflateSync(compressed);
+    } catch (error) {
+      throw new ShardFormatError(`corrupt shard: passage block ${index} does not inflate (${String(error)})`);
+    }
+    const out: Passage[] = [];
+    let at = 0;
+    const next = (): string => {
+      let len = 0;
+      let shift = 1;
+      for (;;) {
+        const byte = data[at++]!;
+        len += (byte & 0x7f) * shift;
+        if (byte < 0x80) break;
+        shift *= 128;
+      }
+      const s = decoder.decode(data.subarray(at, at + len));
+      at += len;
+      return s;
+    };
+    while (at < data.length) out.push({ title: next(), text: next() });
+    blockCache.set(index, out);
+    if (blockCache.size > cacheSize) blockCache.delete(blockCache.keys().next().value!);
+    return out;
+  };
+
+  const passage = (id: number): Passage => {
+    if (!Number.isInteger(id) || id < 0 || id >= n)
+      throw new RangeError(`passage ${id} is not in this shard (0..${n - 1})`);
+    const found = readBlock(Math.floor(id / header.passagesPerBlock))[id % header.passagesPerBlock];
+    if (!found) throw new ShardFormatError(`corrupt shard: passage ${id} is missing from its block`);
+    return found;
+  };
+
+  const search = (query: string, k: number): SearchHit[] => {
+    const counts = new Map<string, number>();
+    for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
+    let touchedCount = 0;
+    for (const [term, queryFreq] of counts) {
+      const id = findTerm(term);
+      if (id < 0) continue;
+      let at = postingOffsets[id]!;
+      const end = postingOffsets[id + 1]!;
+      // Varints decoded inline: this loop is the hot path of every query.
+      let df = 0;
+      for (let shift = 1; ; shift *= 128) {
+        const byte = postings[at++]!;
+        df += (byte & 0x7f) * shift;
+        if (byte < 0x80) break;
+      }
+      const weight = queryFreq * Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1);
+      let doc = 0;
+      while (at < end) {
+        let delta = 0;
+        for (let shift = 1; ; shift *= 128) {
+          const byte = postings[at++]!;
+          delta += (byte & 0x7f) * shift;
+          if (byte < 0x80) break;
+        }
+        let tf = postings[at++]!;
+        if (tf >= 0x80) {
+          tf &= 0x7f;
+          for (let shift = 128; ; shift *= 128) {
+            const byte = postings[at++]!;
+            tf += (byte & 0x7f) * shift;
+            if (byte < 0x80) break;
+          }
+        }
+        doc += delta;
+        if (scores[doc] === 0) {
+          if (touchedCount === touched.length) {
+            const grown = new Int32Array(touched.length * 2);
+            grown.set(touched);
+            touched = grown;
+          }
+          touched[touchedCount++] = doc;
+        }
+        scores[doc]! += (weight * tf) / (tf + norms[doc]!);
+      }
+    }
+    const top = topK(scores, touched, touchedCount, Math.max(0, Math.floor(k)));
+    for (let i = 0; i < touchedCount; i++) scores[touched[i]!] = 0;
+    return top.map(([id, score]) => ({ id, score, ...passage(id) }));
+  };
+
+  const sizes: Record<string, number> = {};
+  for (const s of header.sections) sizes[SECTION_NAMES[s.id] ?? `section ${s.id}`] = s.length;
+  const info: ShardInfo = {
+    formatVersion: header.version,
+    passages: n,
+    terms: termCount,
+    blocks: blockCount,
+    passagesPerBlock: header.passagesPerBlock,
+    avgPassageTokens: header.avgDocLength,
+    bm25: { k1: round6(k1), b: round6(b) },
+    tokenizer,
+    bytes: header.fileLength,
+    sections: sizes,
+  };
+  return { info, search, passage, tokenize };
+}
+
+/** The k best (doc, score) pairs, best first; ties go to the lower passage id. */
+function topK(scores: Float32Array, docs: Int32Array, count: number, k: number): Array<[number, number]> {
+  if (k === 0) return [];
+  // A sorted insertion buffer beats a heap for the small k the agent uses.
+  const best: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) {
+    const doc = docs[i]!;
+    const score = scores[doc]!;
+    if (best.length === k) {
+      const worst = best[k - 1]!;
+      if (score < worst[1] || (score === worst[1] && doc > worst[0])) continue;
+    }
+    let at = best.length;
+    while (at > 0 && (best[at - 1]![1] < score || (best[at - 1]![1] === score && best[at - 1]![0] > doc)))
+      at--;
+    best.splice(at, 0, [doc, score]);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export type { ShardHeader };

@@ -1,0 +1,261 @@
+/**
+ * Builds a shard: passages go in one at a time, are tokenized once, deduplicated by title + text and
+ * packed into deflate blocks that leave through `onBlock` as soon as a block is full (so the passage
+ * store never sits in memory); the inverted index is kept in memory as delta+varint postings and
+ * written by finish(). Runtime-neutral: the Node builder streams blocks to a file, tests keep them.
+ */
+import { deflateSync } from "fflate";
+import { ByteBuffer, compareBytes, crc32 } from "./bytes.ts";
+import type { Passage } from "./search.ts";
+import {
+  encodeHeader,
+  headerByteLength,
+  PREAMBLE_BYTES,
+  type SectionEntry,
+  SectionId,
+  SHARD_FORMAT_VERSION,
+  type ShardHeader,
+} from "./shard-format.ts";
+import { createTokenizer, DEFAULT_TOKENIZER, type Tokenize, type TokenizerSettings } from "./tokenizer.ts";
+
+export interface ShardWriterOptions {
+  tokenizer?: TokenizerSettings;
+  /** BM25 parameters; defaults are Pyserini's (k1 0.9, b 0.4), as in the reference wiki-18 retriever. */
+  k1?: number;
+  b?: number;
+  passagesPerBlock?: number;
+  /** Deflate level 0-9. */
+  compressionLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  /** Called with each finished passage block, in order. */
+  onBlock?: (block: Uint8Array) => void;
+}
+
+export type AddResult = "added" | "duplicate" | "empty";
+
+export interface FinishedShard {
+  header: ShardHeader;
+  /** Preamble, header and every section except the passage blocks, which follow it in the file. */
+  head: Uint8Array;
+  /** Byte length of all passage blocks together. */
+  passagesLength: number;
+}
+
+const MAX_U32 = 0xffffffff;
+
+export class ShardWriter {
+  private readonly settings: TokenizerSettings;
+  private readonly tokenize: Tokenize;
+  private readonly k1: number;
+  private readonly b: number;
+  private readonly perBlock: number;
+  private readonly level: NonNullable<ShardWriterOptions["compressionLevel"]>;
+  private readonly onBlock: (block: Uint8Array) => void;
+  private readonly encoder = new TextEncoder();
+
+  private readonly termIds = new Map<string, number>();
+  private readonly terms: string[] = [];
+  private postings: ByteBuffer[] = [];
+  private lastDoc: number[] = [];
+  private df: number[] = [];
+
+  private readonly seen = new Set<number>();
+  private docLengths = new Uint16Array(1024);
+  private totalTokens = 0;
+  private count = 0;
+
+  private block = new ByteBuffer(64 * 1024);
+  private blockFill = 0;
+  private readonly blockOffsets: number[] = [0];
+  private readonly blockCrcs: number[] = [];
+  private passageBytes = 0;
+
+  constructor(options: ShardWriterOptions = {}) {
+    this.settings = options.tokenizer ?? DEFAULT_TOKENIZER;
+    this.tokenize = createTokenizer(this.settings);
+    this.k1 = options.k1 ?? 0.9;
+    this.b = options.b ?? 0.4;
+    this.perBlock = options.passagesPerBlock ?? 64;
+    this.level = options.compressionLevel ?? 9;
+    this.onBlock = options.onBlock ?? (() => {});
+  }
+
+  get passageCount(): number {
+    return this.count;
+  }
+
+  get termCount(): number {
+    return this.terms.length;
+  }
+
+  /** Adds one passage unless it is empty or an exact duplicate (same title and same whitespace-normalised text). */
+  add(passage: Passage): AddResult {
+    const title = passage.title.replace(/\s+/g, " ").trim();
+    const text = passage.text.replace(/\s+/g, " ").trim();
+    if (!text) return "empty";
+    const key = hash53(`${title}\u0000${text}`);
+    if (this.seen.has(key)) return "duplicate";
+    this.seen.add(key);
+
+    const doc = this.count++;
+    const tokens = this.tokenize(`${title}\n${text}`);
+    this.index(doc, tokens);
+    this.store(title, text);
+    return "added";
+  }
+
+  private index(doc: number, tokens: string[]): void {
+    if (doc >= this.docLengths.length) {
+      const grown = new Uint16Array(this.docLengths.length * 2);
+      grown.set(this.docLengths);
+      this.docLengths = grown;
+    }
+    this.docLengths[doc] = Math.min(tokens.length, 0xffff);
+    this.totalTokens += tokens.length;
+    const tf = new Map<number, number>();
+    for (const token of tokens) {
+      let id = this.termIds.get(token);
+      if (id === undefined) {
+        id = this.terms.length;
+        this.termIds.set(token, id);
+        this.terms.push(token);
+        this.postings.push(new ByteBuffer(16));
+        this.lastDoc.push(0);
+        this.df.push(0);
+      }
+      tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    for (const [id, freq] of tf) {
+      const list = this.postings[id]!;
+      list.varint(doc - this.lastDoc[id]!);
+      list.varint(freq);
+      this.lastDoc[id] = doc;
+      this.df[id]! += 1;
+    }
+  }
+
+  private store(title: string, text: string): void {
+    const titleBytes = this.encoder.encode(title);
+    const textBytes = this.encoder.encode(text);
+    this.block.varint(titleBytes.length);
+    this.block.append(titleBytes);
+    this.block.varint(textBytes.length);
+    this.block.append(textBytes);
+    if (++this.blockFill === this.perBlock) this.flushBlock();
+  }
+
+  private flushBlock(): void {
+    if (this.blockFill === 0) return;
+    const compressed = deflateSync(this.block.view(), { level: this.level });
+    this.blockCrcs.push(crc32(compressed));
+    this.passageBytes += compressed.length;
+    this.blockOffsets.push(this.passageBytes);
+    this.onBlock(compressed);
+    this.block = new ByteBuffer(64 * 1024);
+    this.blockFill = 0;
+  }
+
+  /** Flushes the last block and lays out the index. The writer cannot be used afterwards. */
+  finish(): FinishedShard {
+    this.flushBlock();
+    const order = this.terms.map((term, id) => ({ id, bytes: this.encoder.encode(term) }));
+    order.sort((x, y) => compareBytes(x.bytes, y.bytes));
+
+    const termBlob = new ByteBuffer(order.reduce((n, t) => n + t.bytes.length, 16));
+    const termOffsets = new Uint32Array(order.length + 1);
+    const postingBlob = new ByteBuffer(this.postings.reduce((n, p) => n + p.length + 5, 16));
+    const postingOffsets = new Uint32Array(order.length + 1);
+    order.forEach((t, i) => {
+      termBlob.append(t.bytes);
+      termOffsets[i + 1] = termBlob.length;
+      postingBlob.varint(this.df[t.id]!);
+      postingBlob.append(this.postings[t.id]!.view());
+      if (postingBlob.length > MAX_U32)
+        throw new Error("postings exceed 4 GiB: split the corpus into several shards");
+      postingOffsets[i + 1] = postingBlob.length;
+    });
+    // Free the build-time index before the output buffers are assembled.
+    this.postings = [];
+    this.lastDoc = [];
+    this.df = [];
+
+    const sections: Array<[SectionId, Uint8Array]> = [
+      [SectionId.StopWords, this.encoder.encode(this.settings.stopWords.join("\n"))],
+      [SectionId.Terms, termBlob.view()],
+      [SectionId.TermOffsets, asBytes(termOffsets)],
+      [SectionId.PostingOffsets, asBytes(postingOffsets)],
+      [SectionId.Postings, postingBlob.view()],
+      [SectionId.DocLengths, asBytes(this.docLengths.subarray(0, this.count))],
+      [SectionId.BlockOffsets, asBytes(Float64Array.from(this.blockOffsets))],
+      [SectionId.BlockCrcs, asBytes(Uint32Array.from(this.blockCrcs))],
+    ];
+    const sectionCount = sections.length + 1;
+    let offset = align8(PREAMBLE_BYTES + headerByteLength(sectionCount));
+    const entries: SectionEntry[] = sections.map(([id, bytes]) => {
+      const entry = { id, offset, length: bytes.length, crc: crc32(bytes) };
+      offset = align8(offset + bytes.length);
+      return entry;
+    });
+    entries.push({ id: SectionId.Passages, offset, length: this.passageBytes, crc: 0 });
+
+    const header: ShardHeader = {
+      version: SHARD_FORMAT_VERSION,
+      passageCount: this.count,
+      termCount: order.length,
+      blockCount: this.blockCrcs.length,
+      passagesPerBlock: this.perBlock,
+      avgDocLength: this.count ? this.totalTokens / this.count : 0,
+      k1: this.k1,
+      b: this.b,
+      tokenizer: this.settings,
+      fileLength: offset + this.passageBytes,
+      sections: entries,
+    };
+    const head = new Uint8Array(offset);
+    head.set(encodeHeader(header), 0);
+    sections.forEach(([, bytes], i) => {
+      head.set(bytes, entries[i]!.offset);
+    });
+    return { header, head, passagesLength: this.passageBytes };
+  }
+}
+
+/** Builds a whole shard in memory (tests, benchmarks, small corpora). */
+export function buildShardBytes(
+  passages: Iterable<Passage>,
+  options: Omit<ShardWriterOptions, "onBlock"> = {},
+) {
+  const blocks: Uint8Array[] = [];
+  const writer = new ShardWriter({ ...options, onBlock: (block) => blocks.push(block) });
+  for (const passage of passages) writer.add(passage);
+  const { head, passagesLength } = writer.finish();
+  const out = new Uint8Array(head.length + passagesLength);
+  out.set(head, 0);
+  let at = head.length;
+  for (const block of blocks) {
+    out.set(block, at);
+    at += block.length;
+  }
+  return out;
+}
+
+function asBytes(array: ArrayBufferView): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** cyrb53: a fast 53-bit string hash, enough to tell a million passages apart (collision odds ~1e-4). */
+function hash53(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
