@@ -40,6 +40,8 @@ export interface ChosenAction {
   generationMs: number;
   executionMs: number;
   usage?: Usage;
+  /** The model that generated the action, as the engine reports it. */
+  model?: string;
 }
 
 export function generationRequest(ctx: StepContext, n: number): GenerateRequest {
@@ -83,7 +85,7 @@ export async function singleAction(ctx: StepContext): Promise<ChosenAction> {
     code: parsed.code,
     repairs: parsed.repairs,
   });
-  const base = { completion, parsed, generationMs, usage: result.usage };
+  const base = { completion, parsed, generationMs, usage: result.usage, model: result.model };
   if (parsed.code === null)
     return { ...base, parseError: parseErrorText(ctx.pack, completion), executionMs: 0 };
 

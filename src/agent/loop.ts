@@ -3,7 +3,7 @@
  * and the event stream. Prompting, parsing, execution and voting live in their own modules.
  */
 import { type Executor, REFERENCE_AUTHORIZED_IMPORTS } from "../exec/executor.ts";
-import type { ChatMessage, Engine, Usage } from "../llm/engine.ts";
+import { addUsage, type ChatMessage, type Engine, type Usage } from "../llm/engine.ts";
 import { type ChosenAction, type SamplingOptions, type StepContext, singleAction } from "./action.ts";
 import type { AgentEvent, AgentEventListener } from "./events.ts";
 import {
@@ -16,6 +16,7 @@ import {
 import { DEFAULT_PACK } from "./packs/default-pack.ts";
 import { assistantText } from "./parse.ts";
 import { type PromptPack, type PromptRole, renderSystemPrompt, taskFor } from "./prompt-pack.ts";
+import { SAG_DEFAULTS, sagStrategy } from "./sag.ts";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory, type TrajectoryStep } from "./trajectory.ts";
 
 /** Chooses the action of one step; the default is one sample, sag.ts provides self-consistent voting. */
@@ -34,7 +35,7 @@ export interface AgentOptions {
   /** Tools listed in the prompt (default: every tool of the pack). */
   toolNames?: readonly string[];
   actionTimeoutMs?: number;
-  /** How a step's action is chosen (default: one sample; pass sagStrategy() for n > 1). */
+  /** How a step's action is chosen (default: one sample when n = 1, sagStrategy() when n > 1). */
   strategy?: ActionStrategy;
   signal?: AbortSignal;
   onEvent?: AgentEventListener;
@@ -44,8 +45,18 @@ export async function runAgent(question: string, options: AgentOptions): Promise
   const pack = options.pack ?? DEFAULT_PACK;
   const role = options.role ?? "student";
   const maxSteps = options.maxSteps ?? 5;
-  const sampling = options.sampling ?? {};
-  const strategy = options.strategy ?? singleAction;
+  const n = options.sampling?.n ?? 1;
+  // SAG samples with the reference's student settings unless told otherwise.
+  const sampling: SamplingOptions =
+    n > 1
+      ? {
+          temperature: SAG_DEFAULTS.temperature,
+          topP: SAG_DEFAULTS.topP,
+          ...definedOnly(options.sampling ?? {}),
+          n,
+        }
+      : { ...options.sampling, n };
+  const strategy = options.strategy ?? (n > 1 ? sagStrategy() : singleAction);
   const emit = (event: AgentEvent) => options.onEvent?.(event);
   const started = performance.now();
   const task = taskFor(pack, question);
@@ -56,11 +67,9 @@ export async function runAgent(question: string, options: AgentOptions): Promise
   });
   const memory: StepMemory[] = [];
   const steps: TrajectoryStep[] = [];
-  const usage: Usage = { promptTokens: 0, completionTokens: 0 };
-  const addUsage = (u?: Usage) => {
-    if (!u) return;
-    usage.promptTokens += u.promptTokens;
-    usage.completionTokens += u.completionTokens;
+  let usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  const countUsage = (u?: Usage) => {
+    usage = addUsage(usage, u)!;
   };
   let model: string | undefined;
   const trajectory = (
@@ -111,7 +120,8 @@ export async function runAgent(question: string, options: AgentOptions): Promise
         signal: options.signal,
         emit,
       });
-      addUsage(action.usage);
+      countUsage(action.usage);
+      model = action.model ?? model;
       const stepMemory = toMemory(step, action);
       memory.push(stepMemory);
       const observation = mergeSameRole(observationMessages(stepMemory, pack))
@@ -145,7 +155,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
       signal: options.signal,
     });
     model = result.model;
-    addUsage(result.usage);
+    countUsage(result.usage);
     const completion = result.completions[0]?.text ?? "";
     emit({ type: "final-answer", answer: completion, source: "fallback" });
     return finish(
@@ -203,4 +213,8 @@ function toTrajectoryStep(
     timings: { generationMs: action.generationMs, executionMs: action.executionMs },
     ...(action.usage ? { usage: action.usage } : {}),
   };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

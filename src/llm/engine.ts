@@ -70,3 +70,13 @@ export class EngineError extends Error {
     this.name = "EngineError";
   }
 }
+
+/** Sum of two usages, either of which may be missing. */
+export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+  };
+}

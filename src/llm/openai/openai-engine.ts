@@ -3,6 +3,7 @@
  * Uses fetch only, so it runs in Node and in the browser.
  */
 import {
+  addUsage,
   type ChatMessage,
   type Completion,
   type Engine,
@@ -73,7 +74,7 @@ export class OpenAIEngine implements Engine {
       const rest = await this.oneByOne(request, n - result.completions.length);
       return {
         completions: [...result.completions, ...rest.completions],
-        usage: sumUsage(result.usage, rest.usage),
+        usage: addUsage(result.usage, rest.usage),
         model: result.model,
       };
     }
@@ -88,7 +89,7 @@ export class OpenAIEngine implements Engine {
       const seed = request.seed === undefined ? undefined : request.seed + i;
       const reply = this.toResult(await this.post(this.body({ ...request, seed }, 1, false), request.signal));
       completions.push(...reply.completions.slice(0, 1));
-      usage = sumUsage(usage, reply.usage);
+      usage = addUsage(usage, reply.usage);
       model = reply.model;
     }
     return { completions, usage, model };
@@ -286,13 +287,4 @@ function toFinish(reason: string | null | undefined): FinishReason {
 
 function toUsage(u: { prompt_tokens?: number; completion_tokens?: number }): Usage {
   return { promptTokens: u.prompt_tokens ?? 0, completionTokens: u.completion_tokens ?? 0 };
-}
-
-function sumUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-  };
 }
