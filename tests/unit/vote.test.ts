@@ -58,7 +58,8 @@ describe("adaptive voting", () => {
       return all.length - seen;
     };
     expect(saved(["7\n", "7\n", "7\n", "7\n", "7\n", "7\n", "7\n", "7\n"])).toBe(4);
-    expect(saved(["7\n", "8\n", "7\n", "8\n", "7\n", "8\n", "7\n", "8\n"])).toBe(0);
+    expect(saved(["7\n", "8\n", "7\n", "8\n", "7\n", "8\n", "7\n", "8\n"])).toBe(1);
+    expect(saved([null, "8\n", "7\n", "7\n", "8\n", null, "9\n", "8\n"])).toBe(0);
   });
 });
 
