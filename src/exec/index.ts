@@ -1,0 +1,2 @@
+export * from "./executor.ts";
+export { createNodeExecutor, type NodeExecutorOptions } from "./node/node-executor.ts";

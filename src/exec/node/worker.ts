@@ -1,0 +1,87 @@
+/**
+ * Node worker_threads entry: loads Pyodide from node_modules, builds the shared runtime and serves it
+ * over comlink. Spawned by node-executor.ts with `--import tsx` (no build step).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parentPort, workerData } from "node:worker_threads";
+import { expose } from "comlink";
+import { loadPyodide } from "pyodide";
+import type { PassageSearcher } from "../../retrieval/search.ts";
+import type { ShardSource } from "../executor.ts";
+import { readPackageManifest } from "../packages.ts";
+import {
+  PythonRuntime,
+  type RuntimeApi,
+  type RuntimeConfig,
+  type RuntimeDeps,
+  removeNetworkPrimitives,
+} from "../runtime.ts";
+import { nodeEndpoint } from "./node-endpoint.ts";
+
+export interface NodeWorkerData {
+  config: RuntimeConfig;
+  indexURL: string;
+  packagesDir: string;
+  interrupt?: Int32Array;
+  shard?: ShardSource;
+  /** Module (path or URL) exporting `openShardSearcher(source: ShardSource): Promise<PassageSearcher>`. */
+  searcherModule?: string;
+}
+
+const data = workerData as NodeWorkerData;
+if (!parentPort) throw new Error("python worker: must run as a worker thread");
+const port = parentPort;
+
+async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
+  if (!data.shard) return {};
+  if (!data.searcherModule) {
+    return { searchUnavailable: "a shard is configured but no shard searcher module is installed" };
+  }
+  try {
+    const mod = (await import(data.searcherModule)) as {
+      openShardSearcher?: (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
+    };
+    if (typeof mod.openShardSearcher !== "function") {
+      return { searchUnavailable: `${data.searcherModule} does not export openShardSearcher` };
+    }
+    return { searcher: await mod.openShardSearcher(data.shard) };
+  } catch (err) {
+    return {
+      searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+}
+
+async function start(): Promise<RuntimeApi> {
+  const [pyodide, search] = await Promise.all([loadPyodide({ indexURL: data.indexURL }), openSearcher()]);
+  if (data.interrupt) pyodide.setInterruptBuffer(data.interrupt);
+  const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
+  const runtime = PythonRuntime.create(pyodide, data.config, {
+    ...search,
+    loadPackage: async (name) => {
+      const entry = manifest?.packages[name];
+      if (!entry) return null;
+      const zip = new Uint8Array(await readFile(join(data.packagesDir, entry.file)));
+      return { zip, requires: entry.requires };
+    },
+  });
+  removeNetworkPrimitives(globalThis as unknown as Record<string, unknown>);
+  return runtime;
+}
+
+const ready = start();
+// Every method waits for set-up; a failed set-up rejects each call with its reason.
+const api: RuntimeApi & { ready(): Promise<true> } = {
+  ready: async () => {
+    await ready;
+    return true;
+  },
+  run: async (code, ms) => (await ready).run(code, ms),
+  runCandidate: async (code, id, ms) => (await ready).runCandidate(code, id, ms),
+  commitCandidate: async (id) => (await ready).commitCandidate(id),
+  discardCandidates: async () => (await ready).discardCandidates(),
+  reset: async () => (await ready).reset(),
+  replay: async (codes, ms) => (await ready).replay(codes, ms),
+};
+expose(api, nodeEndpoint(port));

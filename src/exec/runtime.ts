@@ -1,0 +1,233 @@
+/**
+ * The Python work of the executor, shared by the Node worker (worker_threads) and the browser Web Worker.
+ * No DOM and no Node imports: the host gives it a loaded Pyodide, a searcher and a package loader.
+ */
+import type { PyodideAPI } from "pyodide";
+import type { PyProxy } from "pyodide/ffi";
+import { formatRetrievedDocuments, type PassageSearcher } from "../retrieval/search.ts";
+import { PRELUDE_PY } from "./python/prelude.ts";
+
+export interface RuntimeConfig {
+  authorizedImports: string[];
+  maxOutputChars: number;
+  maxPrintChars: number;
+  searchTopK: number;
+}
+
+/** What one action produced inside the worker (the host adds timing and restart notes). */
+export interface RawResult {
+  logs: string;
+  output: string;
+  error?: { type: string; message: string };
+  isFinalAnswer: boolean;
+  finalAnswer?: unknown;
+  /** Set when the interpreter is unusable afterwards (Pyodide fatal error): the host must restart. */
+  fatal?: boolean;
+}
+
+export interface RuntimeDeps {
+  /** The retrieval behind web_search; absent -> web_search raises with `searchUnavailable`. */
+  searcher?: PassageSearcher;
+  /** Why web_search is unavailable (shown to the model). */
+  searchUnavailable?: string;
+  /**
+   * Files of a pure-Python package as a zip archive whose top level holds the package folder(s), or null
+   * when it is not available; `requires` lists packages to load first.
+   */
+  loadPackage?: (name: string) => Promise<{ zip: Uint8Array; requires: string[] } | null>;
+}
+
+/** The methods a worker exposes to its host (over comlink). */
+export interface RuntimeApi {
+  run(code: string, timeoutMs: number): Promise<RawResult>;
+  runCandidate(code: string, candidateId: number, timeoutMs: number): Promise<RawResult>;
+  commitCandidate(candidateId: number): boolean | Promise<boolean>;
+  discardCandidates(): void | Promise<void>;
+  reset(): void | Promise<void>;
+  /** Re-run earlier successful actions after a restart; "" when all succeeded, else the first error. */
+  replay(codes: string[], timeoutMs: number): Promise<string>;
+}
+
+type PyFn = PyProxy & ((...args: unknown[]) => unknown);
+
+export class PythonRuntime implements RuntimeApi {
+  private readonly fns: Record<string, PyFn>;
+  private readonly loaded = new Set<string>();
+  private dead = false;
+
+  private constructor(
+    private readonly pyodide: PyodideAPI,
+    module: PyProxy,
+    private readonly deps: RuntimeDeps,
+  ) {
+    const get = (name: string) => (module as unknown as { get(n: string): PyFn }).get(name);
+    this.fns = {
+      configure: get("configure"),
+      reset: get("reset"),
+      run: get("run"),
+      run_candidate: get("run_candidate"),
+      commit_candidate: get("commit_candidate"),
+      discard_candidates: get("discard_candidates"),
+      replay: get("replay"),
+      packages_to_load: get("packages_to_load"),
+      installed: get("installed"),
+    };
+  }
+
+  static create(pyodide: PyodideAPI, config: RuntimeConfig, deps: RuntimeDeps = {}): PythonRuntime {
+    const dict = pyodide.globals.get("dict") as PyFn;
+    const module = dict() as PyProxy;
+    dict.destroy();
+    pyodide.runPython(PRELUDE_PY, { globals: module });
+    const runtime = new PythonRuntime(pyodide, module, deps);
+    const search = (query: string): string => runtime.search(query, config.searchTopK);
+    runtime.fns.configure!(
+      pyodide.toPy(config.authorizedImports),
+      config.maxOutputChars,
+      config.maxPrintChars,
+      search,
+    );
+    return runtime;
+  }
+
+  /** Called synchronously from Python's web_search; answers JSON so Python never sees a JS object. */
+  private search(query: string, k: number): string {
+    const searcher = this.deps.searcher;
+    if (!searcher) {
+      const why = this.deps.searchUnavailable ?? "no Wikipedia shard is configured for this executor";
+      return JSON.stringify({ ok: false, error: why });
+    }
+    try {
+      return JSON.stringify({ ok: true, text: formatRetrievedDocuments(searcher.search(query, k)) });
+    } catch (err) {
+      return JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  async run(code: string, timeoutMs: number): Promise<RawResult> {
+    return this.guarded(code, () => this.fns.run!(code, timeoutMs / 1000));
+  }
+
+  async runCandidate(code: string, candidateId: number, timeoutMs: number): Promise<RawResult> {
+    return this.guarded(code, () => this.fns.run_candidate!(code, candidateId, timeoutMs / 1000));
+  }
+
+  commitCandidate(candidateId: number): boolean {
+    return this.fns.commit_candidate!(candidateId) as boolean;
+  }
+
+  discardCandidates(): void {
+    this.fns.discard_candidates!();
+  }
+
+  reset(): void {
+    this.fns.reset!();
+  }
+
+  async replay(codes: string[], timeoutMs: number): Promise<string> {
+    for (const code of codes) await this.ensurePackages(code);
+    return this.fns.replay!(JSON.stringify(codes), timeoutMs / 1000) as string;
+  }
+
+  private async guarded(code: string, call: () => unknown): Promise<RawResult> {
+    if (this.dead) return fatalResult("the Python interpreter stopped after an earlier fatal error");
+    const missing = await this.ensurePackages(code);
+    if (missing) return { logs: "", output: "None", isFinalAnswer: false, error: missing };
+    try {
+      return JSON.parse(call() as string) as RawResult;
+    } catch (err) {
+      if (err instanceof Error && err.name === "PythonError") {
+        // An exception outside the model's code (e.g. an interrupt landing in the bookkeeping).
+        const last = err.message.trim().split("\n").at(-1) ?? err.message;
+        const type = last.split(":")[0] ?? "Exception";
+        const name = type === "KeyboardInterrupt" ? "TimeoutError" : type;
+        return {
+          logs: "",
+          output: "None",
+          isFinalAnswer: false,
+          error: { type: name, message: `Code execution failed due to: ${name}: ${last}` },
+        };
+      }
+      // What reaches here is Pyodide itself failing (out of wasm memory, stack overflow in C, a fatal
+      // error), after which it cannot be trusted.
+      this.dead = true;
+      return fatalResult(err instanceof Error ? err.message.split("\n")[0]! : String(err));
+    }
+  }
+
+  /** Installs the authorized packages the code imports (sympy, mpmath...) before it runs. */
+  private async ensurePackages(code: string): Promise<RawResult["error"] | undefined> {
+    const wanted = JSON.parse(this.fns.packages_to_load!(code) as string) as string[];
+    for (const name of wanted) {
+      const error = await this.install(name, []);
+      if (error) return { type: "ModuleNotFoundError", message: error };
+    }
+    return undefined;
+  }
+
+  private async install(name: string, chain: string[]): Promise<string | undefined> {
+    if (this.loaded.has(name)) return undefined;
+    const pkg = this.deps.loadPackage ? await this.deps.loadPackage(name) : null;
+    if (!pkg) {
+      return `Code execution failed due to: ModuleNotFoundError: No module named '${name}' (the package is not available offline in this executor)`;
+    }
+    for (const dep of pkg.requires) {
+      if (chain.includes(dep)) continue;
+      const error = await this.install(dep, [...chain, name]);
+      if (error) return error;
+    }
+    this.pyodide.unpackArchive(pkg.zip, "zip");
+    this.fns.installed!();
+    this.loaded.add(name);
+    return undefined;
+  }
+}
+
+function fatalResult(detail: string): RawResult {
+  return {
+    logs: "",
+    output: "None",
+    isFinalAnswer: false,
+    fatal: true,
+    error: {
+      type: "InterpreterCrash",
+      message: `Code execution failed due to: InterpreterCrash: the Python interpreter failed (${detail})`,
+    },
+  };
+}
+
+/**
+ * Removes the network primitives from a worker's global scope once Pyodide is set up, so nothing the model
+ * runs can use them even if it escaped the Python sandbox. The host keeps its own references first if it
+ * still needs them (e.g. to fetch package archives).
+ */
+export function removeNetworkPrimitives(scope: Record<string, unknown>): string[] {
+  const names = [
+    "fetch",
+    "XMLHttpRequest",
+    "WebSocket",
+    "WebSocketStream",
+    "EventSource",
+    "importScripts",
+    "WebTransport",
+    "RTCPeerConnection",
+    "Request",
+    "navigator",
+  ];
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!(name in scope)) continue;
+    try {
+      Object.defineProperty(scope, name, { value: undefined, writable: false, configurable: false });
+      removed.push(name);
+    } catch {
+      try {
+        delete scope[name];
+        removed.push(name);
+      } catch {
+        // non-configurable: left as is, reported by the absence in `removed`
+      }
+    }
+  }
+  return removed;
+}

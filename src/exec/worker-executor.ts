@@ -1,0 +1,338 @@
+/**
+ * The Executor port on top of a Pyodide worker, whatever kind of worker it is (Node worker_threads or a
+ * browser Web Worker): time limits, interrupts, restarts, history replay and candidate bookkeeping.
+ * No DOM and no Node imports; each host gives a `spawn` function.
+ *
+ * Time limit: with a shared interrupt buffer the worker gets SIGINT at the limit (Python sees
+ * KeyboardInterrupt and reports TimeoutError); if it is still busy after a grace period (or there is no
+ * buffer, e.g. a page without cross-origin isolation), the worker is terminated and a fresh one started.
+ *
+ * Restart policy: the executor remembers the code of the actions that ran without error in the episode
+ * namespace (plain runs and committed candidates) and re-runs them, silently, in the fresh worker. The
+ * timed-out result says so in `notice`; if the replay fails or runs out of time, the namespace is reset and
+ * the next result's `notice` says that instead.
+ */
+import type { Remote } from "comlink";
+import type { CandidateResult, ExecutionResult, Executor, ExecutorOptions, RunOptions } from "./executor.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "./executor.ts";
+import type { RawResult, RuntimeApi, RuntimeConfig } from "./runtime.ts";
+
+export interface WorkerConnection {
+  api: Remote<RuntimeApi>;
+  /** Shared Int32Array(1) the worker gave to pyodide.setInterruptBuffer; absent without SharedArrayBuffer. */
+  interrupt?: Int32Array;
+  /** Resolves with a reason when the worker dies on its own (crash, out of memory). */
+  died: Promise<string>;
+  terminate(): void;
+}
+
+export type SpawnWorker = (config: RuntimeConfig) => Promise<WorkerConnection>;
+
+/** After the interrupt, how long the worker may take to come back before it is terminated. */
+const INTERRUPT_GRACE_MS = 1000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+type Outcome =
+  | { kind: "done"; raw: RawResult }
+  | { kind: "timeout" | "abort" }
+  | { kind: "crash"; detail: string };
+
+interface Candidate {
+  code: string;
+  result: CandidateResult;
+  /** The worker restarted since it ran: its namespace is gone. */
+  lost: boolean;
+}
+
+export function resolveRuntimeConfig(options: ExecutorOptions): RuntimeConfig {
+  const positive = (value: number | undefined, name: string, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`${name} must be a positive number, got ${value}`);
+    return Math.floor(value);
+  };
+  const imports = options.authorizedImports ?? [...REFERENCE_AUTHORIZED_IMPORTS];
+  if (!Array.isArray(imports) || imports.some((m) => typeof m !== "string" || !m)) {
+    throw new TypeError("authorizedImports must be an array of non-empty module names");
+  }
+  return {
+    authorizedImports: [...imports],
+    maxOutputChars: positive(options.maxOutputChars, "maxOutputChars", 20_000),
+    maxPrintChars: positive(options.maxPrintChars, "maxPrintChars", 50_000),
+    searchTopK: positive(options.searchTopK, "searchTopK", 3),
+  };
+}
+
+export class WorkerExecutor implements Executor {
+  private connection: Promise<WorkerConnection>;
+  private readonly config: RuntimeConfig;
+  private readonly defaultTimeoutMs: number;
+  private history: string[] = [];
+  private candidates = new Map<number, Candidate>();
+  private candidatesByCode = new Map<string, number>();
+  private nextCandidateId = 1;
+  private pendingNotices: string[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    private readonly spawn: SpawnWorker,
+    options: ExecutorOptions,
+    first: WorkerConnection,
+  ) {
+    this.config = resolveRuntimeConfig(options);
+    this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.connection = Promise.resolve(first);
+  }
+
+  static async create(spawn: SpawnWorker, options: ExecutorOptions): Promise<WorkerExecutor> {
+    const config = resolveRuntimeConfig(options);
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
+    }
+    return new WorkerExecutor(spawn, options, await spawn(config));
+  }
+
+  reset(): Promise<void> {
+    return this.serial(async () => {
+      this.history = [];
+      this.clearCandidates();
+      this.pendingNotices = [];
+      const conn = await this.connection;
+      await conn.api.reset();
+    });
+  }
+
+  run(code: string, options: RunOptions = {}): Promise<ExecutionResult> {
+    return this.serial(async () => {
+      checkCode(code);
+      const result = await this.execute((api, ms) => api.run(code, ms), options);
+      if (!result.error && !result.restarted) this.history.push(code);
+      return result;
+    });
+  }
+
+  runCandidate(code: string, options: RunOptions = {}): Promise<CandidateResult> {
+    return this.serial(async () => {
+      checkCode(code);
+      const sameId = this.candidatesByCode.get(code);
+      const same = sameId === undefined ? undefined : this.candidates.get(sameId);
+      if (same) return { ...same.result, reused: true };
+      const candidateId = this.nextCandidateId++;
+      const result = await this.execute((api, ms) => api.runCandidate(code, candidateId, ms), options);
+      const candidate: CandidateResult = { ...result, candidateId, reused: false };
+      // A restart during this run dropped every candidate namespace, this one included.
+      if (result.restarted) for (const c of this.candidates.values()) c.lost = true;
+      this.candidates.set(candidateId, { code, result: candidate, lost: !!result.restarted });
+      this.candidatesByCode.set(code, candidateId);
+      return candidate;
+    });
+  }
+
+  commitCandidate(candidateId: number): Promise<void> {
+    return this.serial(async () => {
+      const candidate = this.candidates.get(candidateId);
+      if (!candidate) {
+        throw new Error(
+          `commitCandidate: no pending candidate ${candidateId} in this step (already committed or discarded?)`,
+        );
+      }
+      if (candidate.lost) {
+        // Its namespace died with a restarted worker: rebuild it by running the code in the episode namespace.
+        const rerun = await this.execute((api, ms) => api.run(candidate.code, ms), {});
+        if (!rerun.error) this.history.push(candidate.code);
+        this.pendingNotices.push(
+          "The chosen action was executed again after the Python interpreter restarted; its effects may differ.",
+        );
+        await (await this.connection).api.discardCandidates();
+      } else {
+        const conn = await this.connection;
+        const adopted = await conn.api.commitCandidate(candidateId);
+        if (!adopted) throw new Error(`commitCandidate: the worker no longer holds candidate ${candidateId}`);
+        if (!candidate.result.error) this.history.push(candidate.code);
+      }
+      this.clearCandidates();
+    });
+  }
+
+  discardCandidates(): Promise<void> {
+    return this.serial(async () => {
+      this.clearCandidates();
+      await (await this.connection).api.discardCandidates();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const conn = await this.connection.catch(() => undefined);
+    conn?.terminate();
+  }
+
+  private clearCandidates(): void {
+    this.candidates.clear();
+    this.candidatesByCode.clear();
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new Error("executor is disposed"));
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async execute(
+    call: (api: Remote<RuntimeApi>, timeoutMs: number) => Promise<RawResult>,
+    options: RunOptions,
+  ): Promise<ExecutionResult> {
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`);
+    const started = performance.now();
+    const notices = this.pendingNotices.splice(0);
+    if (options.signal?.aborted) {
+      return finish(
+        errorResult("AbortError", "Code execution was cancelled before it started"),
+        started,
+        notices,
+      );
+    }
+    const conn = await this.connection;
+    if (conn.interrupt) Atomics.store(conn.interrupt, 0, 0);
+    const outcome = await this.race(conn, call(conn.api, timeoutMs), timeoutMs, options.signal);
+    // The restart may have queued a notice (a failed replay) for whoever runs next.
+    notices.push(...this.pendingNotices.splice(0));
+    if (outcome.kind === "done") {
+      let raw = outcome.raw;
+      if (raw.fatal) {
+        notices.push(this.restart(conn, "the interpreter failed"));
+        return { ...finish(raw, started, notices), restarted: true };
+      }
+      if (options.signal?.aborted && raw.error?.type === "TimeoutError") {
+        raw = { ...raw, error: { type: "AbortError", message: "Code execution was cancelled" } };
+      }
+      return finish(raw, started, notices);
+    }
+    if (outcome.kind === "crash") {
+      notices.push(this.restart(conn, "the worker crashed"));
+      const raw = errorResult(
+        "WorkerCrash",
+        `Code execution failed due to: WorkerCrash: the Python worker stopped (${outcome.detail}); it may have run out of memory`,
+      );
+      return { ...finish(raw, started, notices), restarted: true };
+    }
+    const seconds = `${Number((timeoutMs / 1000).toFixed(3))}`;
+    notices.push(
+      this.restart(
+        conn,
+        outcome.kind === "timeout" ? "the action ran out of time" : "the action was cancelled",
+      ),
+    );
+    const raw =
+      outcome.kind === "timeout"
+        ? errorResult(
+            "TimeoutError",
+            `Code execution failed due to: TimeoutError: Code execution exceeded the time limit of ${seconds} seconds`,
+          )
+        : errorResult("AbortError", "Code execution was cancelled");
+    return { ...finish(raw, started, notices), restarted: true };
+  }
+
+  private race(
+    conn: WorkerConnection,
+    pending: Promise<RawResult>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const timers: ReturnType<typeof setTimeout>[] = [];
+      const settle = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      const stop = (kind: "timeout" | "abort") => {
+        if (conn.interrupt) {
+          Atomics.store(conn.interrupt, 0, 2); // SIGINT: Python raises KeyboardInterrupt
+          timers.push(setTimeout(() => settle({ kind }), INTERRUPT_GRACE_MS));
+        } else {
+          settle({ kind });
+        }
+      };
+      const onAbort = () => stop("abort");
+      pending.then(
+        (raw) => settle({ kind: "done", raw }),
+        (err: unknown) => settle({ kind: "crash", detail: err instanceof Error ? err.message : String(err) }),
+      );
+      conn.died.then((detail) => settle({ kind: "crash", detail }));
+      timers.push(setTimeout(() => stop("timeout"), timeoutMs));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Terminates the worker, starts a fresh one in the background and restores the namespace there. */
+  private restart(old: WorkerConnection, why: string): string {
+    old.terminate();
+    for (const c of this.candidates.values()) c.lost = true;
+    const history = [...this.history];
+    this.connection = this.spawnAndRestore(history);
+    if (!history.length) return `The Python interpreter was restarted because ${why}.`;
+    return (
+      `The Python interpreter was restarted because ${why}; the variables of earlier steps are restored by ` +
+      `re-running the ${history.length} earlier successful action(s) (prints are not repeated; random values may differ).`
+    );
+  }
+
+  private async spawnAndRestore(history: string[]): Promise<WorkerConnection> {
+    const conn = await this.spawn(this.config);
+    if (!history.length) return conn;
+    const budget = this.defaultTimeoutMs;
+    const failure = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve("it ran out of time"), budget + INTERRUPT_GRACE_MS);
+      conn.api.replay(history, budget).then(
+        (error) => {
+          clearTimeout(timer);
+          resolve(error);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          resolve(err instanceof Error ? err.message : String(err));
+        },
+      );
+      conn.died.then((detail) => {
+        clearTimeout(timer);
+        resolve(`the worker stopped: ${detail}`);
+      });
+    });
+    if (!failure) return conn;
+    this.history = [];
+    this.pendingNotices.push(
+      `Restoring the earlier variables after the restart failed (${failure}); the namespace was reset: define again what you need.`,
+    );
+    conn.terminate();
+    return this.spawn(this.config);
+  }
+}
+
+function checkCode(code: unknown): asserts code is string {
+  if (typeof code !== "string") throw new TypeError(`code must be a string, got ${typeof code}`);
+}
+
+function errorResult(type: string, message: string): RawResult {
+  return { logs: "", output: "None", isFinalAnswer: false, error: { type, message } };
+}
+
+function finish(raw: RawResult, started: number, notices: string[]): ExecutionResult {
+  const result: ExecutionResult = {
+    logs: raw.logs,
+    output: raw.output,
+    isFinalAnswer: raw.isFinalAnswer,
+    durationMs: performance.now() - started,
+  };
+  if (raw.error) result.error = raw.error;
+  if (raw.isFinalAnswer) result.finalAnswer = raw.finalAnswer;
+  if (notices.length) result.notice = notices.join(" ");
+  return result;
+}

@@ -1,0 +1,63 @@
+/**
+ * Time limits, crashes and memory bombs on the Node executor: each gives a clear error result and the
+ * episode goes on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNodeExecutor, type Executor } from "../../src/exec/index.ts";
+
+let ex: Executor;
+
+beforeAll(async () => {
+  ex = await createNodeExecutor({ timeoutMs: 1500 });
+});
+afterAll(async () => {
+  await ex?.dispose();
+});
+
+describe("time limit", () => {
+  it("interrupts `while True: pass` within the limit plus 2 s and the next run works", async () => {
+    await ex.reset();
+    await ex.run("kept = 41");
+    const started = Date.now();
+    const r = await ex.run("print('looping')\nwhile True: pass");
+    expect(Date.now() - started).toBeLessThan(1500 + 2000);
+    expect(r.error?.type).toBe("TimeoutError");
+    expect(r.error?.message).toBe(
+      "Code execution failed at line 'while True: pass' due to: TimeoutError: Code execution exceeded the time limit of 1.5 seconds",
+    );
+    expect(r.logs).toBe("looping\n");
+    // Interrupted in place: same worker, namespace intact.
+    expect(r.restarted).toBeUndefined();
+    expect((await ex.run("kept + 1")).output).toBe("42");
+  });
+
+  it("terminates a worker that swallows the interrupt, restarts it and restores the namespace", async () => {
+    await ex.reset();
+    await ex.run("kept = 41");
+    await ex.run("bad = [1]\nbad[5]"); // failed actions are not replayed
+    const started = Date.now();
+    const r = await ex.run(
+      "while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass\n",
+      {
+        timeoutMs: 1000,
+      },
+    );
+    expect(Date.now() - started).toBeLessThan(1000 + 2000);
+    expect(r.error?.type).toBe("TimeoutError");
+    expect(r.restarted).toBe(true);
+    expect(r.notice).toMatch(
+      /restarted because the action ran out of time; .*re-running the 1 earlier successful/,
+    );
+    const next = await ex.run("kept + 1");
+    expect(next.error).toBeUndefined();
+    expect(next.output).toBe("42");
+  });
+
+  it("applies a per-run limit and an abort signal", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const r = await ex.run("while True: pass", { signal: controller.signal, timeoutMs: 5000 });
+    expect(r.error?.type).toBe("AbortError");
+    expect((await ex.run("1 + 1")).output).toBe("2");
+  });
+});
