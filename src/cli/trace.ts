@@ -45,8 +45,6 @@ export function createTraceWriter(
         for (const line of groups) write(`  ${line}\n`);
         const failed = event.candidates.filter((c) => c.group === undefined).length;
         if (failed) write(`  ${failed} candidate(s) failed and were dropped\n`);
-        const winner = event.candidates.find((c) => c.index === v.winner);
-        if (winner?.code) write(`${indent(winner.code, "  │ ")}\n`);
         break;
       }
       case "observation":
