@@ -80,7 +80,12 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     createdAt: new Date().toISOString(),
     question,
     task,
-    engine: { ...options.engine.info, ...(model ? { model } : {}) },
+    engine: {
+      kind: options.engine.info.kind,
+      label: options.engine.info.label,
+      isReplay: options.engine.info.isReplay,
+      ...(model ? { model } : {}),
+    },
     settings: {
       role,
       promptPack: pack.name,
