@@ -46,6 +46,8 @@ export interface RuntimeApi {
   reset(): void | Promise<void>;
   /** Re-run earlier successful actions after a restart; "" when all succeeded, else the first error. */
   replay(codes: string[], timeoutMs: number): Promise<string>;
+  /** typeof each global in the worker scope (tests check the network primitives are gone). */
+  probeGlobals(names: string[]): Record<string, string> | Promise<Record<string, string>>;
 }
 
 type PyFn = PyProxy & ((...args: unknown[]) => unknown);
@@ -127,6 +129,11 @@ export class PythonRuntime implements RuntimeApi {
   async replay(codes: string[], timeoutMs: number): Promise<string> {
     for (const code of codes) await this.ensurePackages(code);
     return this.fns.replay!(JSON.stringify(codes), timeoutMs / 1000) as string;
+  }
+
+  probeGlobals(names: string[]): Record<string, string> {
+    const scope = globalThis as unknown as Record<string, unknown>;
+    return Object.fromEntries(names.map((name) => [name, typeof scope[name]]));
   }
 
   private async guarded(code: string, call: () => unknown): Promise<RawResult> {

@@ -203,8 +203,11 @@ export class WorkerExecutor implements Executor {
     notices.push(...this.pendingNotices.splice(0));
     if (outcome.kind === "done") {
       let raw = outcome.raw;
-      if (raw.fatal) {
-        notices.push(this.restart(conn, "the interpreter failed"));
+      if (raw.fatal || raw.error?.type === "MemoryError") {
+        // A wasm heap never shrinks: after a memory bomb the worker keeps gigabytes, so it is replaced too.
+        notices.push(
+          this.restart(conn, raw.fatal ? "the interpreter failed" : "the action ran out of memory"),
+        );
         return { ...finish(raw, started, notices), restarted: true };
       }
       if (options.signal?.aborted && raw.error?.type === "TimeoutError") {

@@ -61,3 +61,40 @@ describe("time limit", () => {
     expect((await ex.run("1 + 1")).output).toBe("2");
   });
 });
+
+describe("memory bombs and crashes", () => {
+  it.each([
+    ["x = 'a' * 10**12", "OverflowError"],
+    ["x = [0] * 10**10", "OverflowError"],
+  ])("%s gives a clear error and the episode goes on", async (code, type) => {
+    await ex.reset();
+    await ex.run("kept = 1");
+    const r = await ex.run(code);
+    expect(r.error?.type).toBe(type);
+    expect(r.error?.message).toContain(`Code execution failed at line '${code}' due to: ${type}`);
+    expect((await ex.run("kept + 1")).output).toBe("2");
+  });
+
+  it("exhausting the wasm heap gives MemoryError, a fresh worker and the namespace back", async () => {
+    await ex.reset();
+    await ex.run("kept = 'still here'");
+    const r = await ex.run("hog = []\nwhile True:\n    hog.append(bytearray(10**8))", { timeoutMs: 60_000 });
+    expect(r.error?.type).toBe("MemoryError");
+    expect(r.restarted).toBe(true);
+    expect(r.notice).toMatch(/restarted because the action ran out of memory/);
+    const next = await ex.run("print(kept)");
+    expect(next.logs).toBe("still here\n");
+  });
+
+  it("a crash of the interpreter (C stack overflow) gives a clear error and a fresh worker", async () => {
+    await ex.reset();
+    await ex.run("kept = 7");
+    const r = await ex.run("v = []\nfor i in range(300000):\n    v = [v]\nstr(v)");
+    expect(r.error?.type).toBe("InterpreterCrash");
+    expect(r.error?.message).toMatch(
+      /^Code execution failed due to: InterpreterCrash: the Python interpreter failed/,
+    );
+    expect(r.restarted).toBe(true);
+    expect((await ex.run("kept * 6")).output).toBe("42");
+  });
+});

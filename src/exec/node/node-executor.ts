@@ -32,35 +32,40 @@ function pyodideFolder(): string {
 }
 
 export async function createNodeExecutor(options: NodeExecutorOptions = {}): Promise<Executor> {
+  return WorkerExecutor.create((config) => spawnNodeWorker(config, options), options);
+}
+
+/** One Pyodide worker thread with the runtime API (the executor's building block; tests probe it). */
+export async function spawnNodeWorker(
+  config: RuntimeConfig,
+  options: NodeExecutorOptions = {},
+): Promise<WorkerConnection> {
   const indexURL = options.indexURL ?? `${pyodideFolder()}/`;
   const packagesDir = options.packagesDir ?? DEFAULT_PACKAGES_DIR;
   const searcherModule = options.searcherModule;
-  const spawn = async (config: RuntimeConfig): Promise<WorkerConnection> => {
-    const interrupt = new Int32Array(new SharedArrayBuffer(4));
-    const data: NodeWorkerData = { config, indexURL, packagesDir, interrupt };
-    if (options.shard) data.shard = options.shard;
-    if (searcherModule) data.searcherModule = searcherModule;
-    const worker = new Worker(WORKER_URL, { workerData: data });
-    worker.unref();
-    let terminated = false;
-    const died = new Promise<string>((resolveDied) => {
-      worker.once("error", (err) => resolveDied(err.message));
-      worker.once("exit", (code) => {
-        if (!terminated) resolveDied(`exit code ${code}`);
-      });
+  const interrupt = new Int32Array(new SharedArrayBuffer(4));
+  const data: NodeWorkerData = { config, indexURL, packagesDir, interrupt };
+  if (options.shard) data.shard = options.shard;
+  if (searcherModule) data.searcherModule = searcherModule;
+  const worker = new Worker(WORKER_URL, { workerData: data });
+  worker.unref();
+  let terminated = false;
+  const died = new Promise<string>((resolveDied) => {
+    worker.once("error", (err) => resolveDied(err.message));
+    worker.once("exit", (code) => {
+      if (!terminated) resolveDied(`exit code ${code}`);
     });
-    const api = wrap<RuntimeApi & { ready(): Promise<true> }>(nodeEndpoint(worker));
-    const ready = await Promise.race([api.ready(), died.then((why) => Promise.reject(new Error(why)))]);
-    if (ready !== true) throw new Error("python worker: set-up failed");
-    return {
-      api,
-      interrupt,
-      died,
-      terminate: () => {
-        terminated = true;
-        void worker.terminate();
-      },
-    };
+  });
+  const api = wrap<RuntimeApi & { ready(): Promise<true> }>(nodeEndpoint(worker));
+  const ready = await Promise.race([api.ready(), died.then((why) => Promise.reject(new Error(why)))]);
+  if (ready !== true) throw new Error("python worker: set-up failed");
+  return {
+    api,
+    interrupt,
+    died,
+    terminate: () => {
+      terminated = true;
+      void worker.terminate();
+    },
   };
-  return WorkerExecutor.create(spawn, options);
 }

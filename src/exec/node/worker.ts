@@ -67,7 +67,27 @@ async function start(): Promise<RuntimeApi> {
     },
   });
   removeNetworkPrimitives(globalThis as unknown as Record<string, unknown>);
+  closeProcessBackdoors();
   return runtime;
+}
+
+/** Node's own ways from a JS global to sockets and native code, closed for this thread once set up. */
+function closeProcessBackdoors(): void {
+  const proc = process as unknown as Record<string, unknown>;
+  for (const name of ["binding", "_linkedBinding", "dlopen", "getBuiltinModule", "openStdin"]) {
+    if (!(name in proc)) continue;
+    try {
+      Object.defineProperty(proc, name, {
+        value: () => {
+          throw new Error(`process.${name} is disabled in the Python worker`);
+        },
+        writable: false,
+        configurable: false,
+      });
+    } catch {
+      // left as is when Node does not allow redefining it
+    }
+  }
 }
 
 const ready = start();
@@ -83,5 +103,6 @@ const api: RuntimeApi & { ready(): Promise<true> } = {
   discardCandidates: async () => (await ready).discardCandidates(),
   reset: async () => (await ready).reset(),
   replay: async (codes, ms) => (await ready).replay(codes, ms),
+  probeGlobals: async (names) => (await ready).probeGlobals(names),
 };
 expose(api, nodeEndpoint(port));

@@ -119,18 +119,23 @@ def _check_value(value, label):
     return value
 
 
-def _guard_name(name):
+def _guard_name(name, obj=None):
+    """Dunder and mangled-private names are refused everywhere; single-underscore ones on modules."""
     if not isinstance(name, str):
         raise TypeError(f"attribute name must be string, not '{type(name).__name__}'")
-    if name.startswith("_"):
-        raise InterpreterError(f"Forbidden access to private or dunder attribute: {name}")
+    if name.startswith("__"):
+        raise InterpreterError(f"Forbidden access to dunder attribute: {name}")
+    if name.startswith("_") and isinstance(obj, _types.ModuleType):
+        raise InterpreterError(f"Forbidden access to private attribute of module {obj.__name__}: {name}")
     if name in _FRAME_ATTRS:
         raise InterpreterError(f"Forbidden access to attribute: {name}")
 
 
 def _pa_getattr(obj, name):
-    if isinstance(obj, _types.ModuleType) and not _module_authorized(obj.__name__):
-        raise InterpreterError(f"Forbidden access to module: {obj.__name__}")
+    if isinstance(obj, _types.ModuleType):
+        if not _module_authorized(obj.__name__):
+            raise InterpreterError(f"Forbidden access to module: {obj.__name__}")
+        _guard_name(name, obj)
     return _check_value(getattr(obj, name), name)
 
 
@@ -140,24 +145,24 @@ def _pa_call(fn, /, *args, **kwargs):
 
 
 def _safe_getattr(obj, name, *default):
-    _guard_name(name)
+    _guard_name(name, obj)
     if isinstance(obj, _types.ModuleType) and not _module_authorized(obj.__name__):
         raise InterpreterError(f"Forbidden access to module: {obj.__name__}")
     return _check_value(getattr(obj, name, *default), name)
 
 
 def _safe_setattr(obj, name, value):
-    _guard_name(name)
+    _guard_name(name, obj)
     return setattr(obj, name, value)
 
 
 def _safe_delattr(obj, name):
-    _guard_name(name)
+    _guard_name(name, obj)
     return delattr(obj, name)
 
 
 def _safe_hasattr(obj, name):
-    _guard_name(name)
+    _guard_name(name, obj)
     return hasattr(obj, name)
 
 
@@ -173,8 +178,7 @@ def _safe_import(name, globals=None, locals=None, fromlist=(), level=0):
             for n in exported:
                 _check_value(getattr(module, n, None), n)
             continue
-        if item.startswith("_"):
-            raise InterpreterError(f"Forbidden access to private or dunder attribute: {item}")
+        _guard_name(item, module)
         if hasattr(module, item):
             _check_value(getattr(module, item), item)
     return module
@@ -330,24 +334,29 @@ def _fresh_namespace():
 
 # ---------------------------------------------------------------- static checks
 
-_IDENT_FIELDS = {
-    _ast.Name: ("id",),
+_BINDING_FIELDS = {
     _ast.arg: ("arg",),
     _ast.FunctionDef: ("name",),
     _ast.AsyncFunctionDef: ("name",),
     _ast.ClassDef: ("name",),
     _ast.ExceptHandler: ("name",),
     _ast.alias: ("asname",),
-    _ast.keyword: (),
     _ast.MatchAs: ("name",),
     _ast.MatchStar: ("name",),
     _ast.MatchMapping: ("rest",),
 }
+_RESERVED_BINDINGS = {"__builtins__", "__import__", "__build_class__", "__loader__", "__spec__"}
 
 
-def _check_ident(name):
-    if name and name.startswith("__") and name not in _ALLOWED_DUNDER_NAMES:
+def _check_name_use(name):
+    if name.startswith("__") and name not in _ALLOWED_DUNDER_NAMES:
         raise InterpreterError(f"Forbidden access to dunder name: {name}")
+
+
+def _check_binding(name):
+    # Defining __init__/__repr__... is fine; shadowing the sandbox's own hooks is not.
+    if name and (name.startswith("__pa_") or name in _RESERVED_BINDINGS):
+        raise InterpreterError(f"Forbidden name: {name}")
 
 
 def _check_statement(stmt):
@@ -356,13 +365,13 @@ def _check_statement(stmt):
             _guard_name(node.attr)
         elif isinstance(node, (_ast.Global, _ast.Nonlocal)):
             for name in node.names:
-                _check_ident(name)
+                _check_name_use(name)
         elif isinstance(node, _ast.ImportFrom):
             if node.level:
                 raise InterpreterError("Relative imports are not allowed.")
             for alias in node.names:
                 if alias.name != "*" and alias.name.startswith("_"):
-                    raise InterpreterError(f"Forbidden access to private or dunder attribute: {alias.name}")
+                    raise InterpreterError(f"Forbidden access to private attribute of module {node.module}: {alias.name}")
         elif isinstance(node, _ast.MatchClass):
             for attr in node.kwd_attrs:
                 _guard_name(attr)
@@ -370,8 +379,10 @@ def _check_statement(stmt):
             raise InterpreterError(
                 f"Cannot assign to name '{node.id}': doing this would erase the existing tool!"
             )
-        for field in _IDENT_FIELDS.get(type(node), ()):
-            _check_ident(getattr(node, field, None))
+        if isinstance(node, _ast.Name):
+            _check_name_use(node.id)
+        for field in _BINDING_FIELDS.get(type(node), ()):
+            _check_binding(getattr(node, field, None))
 
 
 # ---------------------------------------------------------------- rewriting
