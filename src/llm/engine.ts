@@ -63,7 +63,16 @@ export interface Engine {
 export class EngineError extends Error {
   constructor(
     message: string,
-    readonly code: "unreachable" | "http" | "bad-response" | "timeout" | "aborted" | "model" | "exhausted",
+    readonly code:
+      | "unreachable"
+      | "http"
+      | "bad-response"
+      | "timeout"
+      | "aborted"
+      | "model"
+      | "exhausted"
+      /** The platform lacks what the engine needs (e.g. WebGPU for web-llm). */
+      | "unsupported",
     readonly status?: number,
   ) {
     super(message);
