@@ -18,7 +18,7 @@ export interface NodeExecutorOptions extends ExecutorOptions {
   indexURL?: string;
   /**
    * Module (path or file URL) exporting `openShardSearcher(source: ShardSource): Promise<PassageSearcher>`,
-   * imported inside the worker when `shard` is set (default: the project's retrieval module).
+   * imported inside the worker when `shard` is set (default: src/retrieval/open-shard.ts).
    */
   searcherModule?: string;
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import { loadPyodide } from "pyodide";
+import { openShardSearcher } from "../../retrieval/open-shard.ts";
 import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
 import { readPackageManifest } from "../packages.ts";
@@ -25,7 +26,7 @@ export interface NodeWorkerData {
   packagesDir: string;
   interrupt?: Int32Array;
   shard?: ShardSource;
-  /** Module (path or URL) exporting `openShardSearcher(source: ShardSource): Promise<PassageSearcher>`. */
+  /** Module (path or URL) exporting `openShardSearcher(source)`, instead of src/retrieval/open-shard.ts. */
   searcherModule?: string;
 }
 
@@ -35,17 +36,16 @@ const port = parentPort;
 
 async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
   if (!data.shard) return {};
-  if (!data.searcherModule) {
-    return { searchUnavailable: "a shard is configured but no shard searcher module is installed" };
-  }
   try {
-    const mod = (await import(data.searcherModule)) as {
-      openShardSearcher?: (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
-    };
-    if (typeof mod.openShardSearcher !== "function") {
-      return { searchUnavailable: `${data.searcherModule} does not export openShardSearcher` };
+    let open: (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher = openShardSearcher;
+    if (data.searcherModule) {
+      const mod = (await import(data.searcherModule)) as { openShardSearcher?: typeof open };
+      if (typeof mod.openShardSearcher !== "function") {
+        return { searchUnavailable: `${data.searcherModule} does not export openShardSearcher` };
+      }
+      open = mod.openShardSearcher;
     }
-    return { searcher: await mod.openShardSearcher(data.shard) };
+    return { searcher: await open(data.shard) };
   } catch (err) {
     return {
       searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,
