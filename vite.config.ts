@@ -1,4 +1,5 @@
 import { defineConfig } from "vite";
+import { selfHostPyodide } from "./src/exec/browser/vite-pyodide.ts";
 
 // Cross-origin isolation gives the page SharedArrayBuffer, which the Python worker uses to interrupt
 // runaway code without killing the worker. A static host must send the same two headers (see README).
@@ -8,6 +9,7 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
+  plugins: [selfHostPyodide()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

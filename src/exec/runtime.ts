@@ -220,6 +220,8 @@ export function removeNetworkPrimitives(scope: Record<string, unknown>): string[
     "RTCPeerConnection",
     "Request",
     "navigator",
+    // Node: pyodide's loader leaves a global require() serving fs, child_process and ws.
+    "require",
   ];
   const removed: string[] = [];
   for (const name of names) {

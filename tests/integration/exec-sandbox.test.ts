@@ -91,6 +91,7 @@ describe("worker globals after set-up", () => {
         "WebSocket",
         "EventSource",
         "importScripts",
+        "require",
       ]);
       expect(seen).toEqual({
         fetch: "undefined",
@@ -98,6 +99,7 @@ describe("worker globals after set-up", () => {
         WebSocket: "undefined",
         EventSource: "undefined",
         importScripts: "undefined",
+        require: "undefined",
       });
       const r = await conn.api.run("1 + 1", 5000);
       expect(r.output).toBe("2");

@@ -1,0 +1,50 @@
+/**
+ * Vite plugin: self-hosts Pyodide. Copies the runtime files from the pyodide npm package into
+ * public/pyodide/ (gitignored) when the dev server or a build starts, so `vite`, `vite build` and
+ * `vite preview` all serve them from the page's own origin; nothing is fetched from a CDN.
+ */
+import { copyFile, mkdir, rename, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import type { Plugin } from "vite";
+
+export const PYODIDE_FILES = [
+  "pyodide.mjs",
+  "pyodide.asm.mjs",
+  "pyodide.asm.wasm",
+  "python_stdlib.zip",
+  "pyodide-lock.json",
+] as const;
+
+/** Copies the files whose size or modification time differ; returns the names copied. */
+export async function copyPyodideAssets(outDir: string, sourceDir = pyodidePackageDir()): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const copied: string[] = [];
+  for (const file of PYODIDE_FILES) {
+    const from = join(sourceDir, file);
+    const to = join(outDir, file);
+    const [a, b] = await Promise.all([stat(from), stat(to).catch(() => undefined)]);
+    if (b && b.size === a.size && b.mtimeMs >= a.mtimeMs) continue;
+    // Copy then rename: two servers starting at once must never serve a half-written file.
+    const partial = `${to}.${process.pid}.${Date.now()}.partial`;
+    await copyFile(from, partial);
+    await rename(partial, to);
+    copied.push(file);
+  }
+  return copied;
+}
+
+export function pyodidePackageDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("pyodide/package.json"));
+}
+
+export function selfHostPyodide(): Plugin {
+  return {
+    name: "pocket-agent:self-host-pyodide",
+    // Before the dev server indexes public/ (it serves only files it has seen) and before a build copies it.
+    async configResolved(config) {
+      const publicDir = config.publicDir || resolve(config.root, "public");
+      await copyPyodideAssets(join(publicDir, "pyodide"));
+    },
+  };
+}
