@@ -1,0 +1,105 @@
+/**
+ * Benchmark sets in the reference's JSON layout:
+ * `{"metadata": {"dataset_info": {"name", ...}}, "examples": [{"id", "question", "answer", ...}]}`.
+ * Loading validates every example, so a damaged file fails with the example and field named.
+ */
+import { z } from "zod";
+
+/** How answers are scored: factual QA (EM/F1) or math (equivalence). */
+export type TaskKind = "fact" | "math";
+
+export interface BenchmarkExample {
+  /** The example's id as text (ids are numbers in some files, strings in others). */
+  id: string;
+  question: string;
+  /** The gold answer as the file gives it (GSM-Hard answers are numbers). */
+  answer: string | number;
+  /** The remaining fields of the example, untouched (level, type, solution, ...). */
+  extra: Record<string, unknown>;
+}
+
+export interface Benchmark {
+  /** Name from metadata.dataset_info.name, else the source's file name. */
+  name: string;
+  kind: TaskKind;
+  source: string;
+  metadata: Record<string, unknown>;
+  examples: BenchmarkExample[];
+}
+
+export class BenchmarkFormatError extends Error {
+  override name = "BenchmarkFormatError";
+}
+
+const exampleSchema = z.looseObject({
+  id: z.union([z.string().min(1), z.number()]),
+  question: z.string().trim().min(1, "is empty"),
+  answer: z.union([z.string(), z.number()]),
+});
+
+const fileSchema = z.object({
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  examples: z.array(z.unknown()).min(1, "has no examples"),
+});
+
+const MATH_NAMES = /math|gsm|aime|olym|amc/i;
+
+/** Math for the MATH / GSM-Hard / AIME / OlymMATH sets, fact otherwise; `source` breaks the tie. */
+export function inferKind(name: string, source = ""): TaskKind {
+  return MATH_NAMES.test(name) || MATH_NAMES.test(baseName(source)) ? "math" : "fact";
+}
+
+export function parseBenchmark(text: string, source: string, kind?: TaskKind): Benchmark {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new BenchmarkFormatError(`benchmark ${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  const file = fileSchema.safeParse(data);
+  if (!file.success) {
+    const issue = file.error.issues[0]!;
+    const where = issue.path.join(".") || "(root)";
+    throw new BenchmarkFormatError(
+      `benchmark ${source}: ${where}: ${issue.message} (expected {"metadata": {...}, "examples": [{"id", "question", "answer"}, ...]})`,
+    );
+  }
+  const seen = new Set<string>();
+  const examples = file.data.examples.map((raw, index): BenchmarkExample => {
+    const parsed = exampleSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new BenchmarkFormatError(
+        `benchmark ${source}: examples[${index}].${issue.path.join(".") || "(example)"}: ${issue.message}`,
+      );
+    }
+    const { id, question, answer, ...extra } = parsed.data;
+    const key = String(id);
+    if (seen.has(key))
+      throw new BenchmarkFormatError(`benchmark ${source}: examples[${index}]: duplicate id ${key}`);
+    seen.add(key);
+    return { id: key, question, answer, extra };
+  });
+  const metadata = file.data.metadata ?? {};
+  const info = metadata["dataset_info"] as { name?: unknown } | undefined;
+  const name = typeof info?.name === "string" && info.name ? info.name : baseName(source);
+  return { name, kind: kind ?? inferKind(name, source), source, metadata, examples };
+}
+
+/** The examples a run covers: `offset` skipped, at most `limit` kept. */
+export function selectExamples(
+  examples: readonly BenchmarkExample[],
+  options: { offset?: number; limit?: number },
+): BenchmarkExample[] {
+  const start = options.offset ?? 0;
+  return examples.slice(start, options.limit === undefined ? undefined : start + options.limit);
+}
+
+function baseName(source: string): string {
+  return (
+    source
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/\.json$/i, "") ?? source
+  );
+}
