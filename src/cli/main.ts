@@ -1,6 +1,7 @@
 /** The `pocket-agent` command line: one file per sub-command under commands/. */
 import { Command, CommanderError } from "commander";
 import { registerAsk } from "./commands/ask.ts";
+import { registerEval } from "./commands/eval.ts";
 import { registerShard } from "./commands/shard.ts";
 
 const program = new Command("pocket-agent")
@@ -9,6 +10,7 @@ const program = new Command("pocket-agent")
   .exitOverride();
 
 registerAsk(program);
+registerEval(program);
 registerShard(program);
 
 try {

@@ -1,0 +1,240 @@
+/**
+ * `pocket-agent eval --benchmark FILE --out DIR`: the student agent on every question of a benchmark,
+ * one trajectory record per line (resumable), a progress line and a JSON report.
+ */
+import { type Command, InvalidArgumentError } from "commander";
+import { runAgent } from "../../agent/loop.ts";
+import type { PromptPack } from "../../agent/prompt-pack.ts";
+import { type Benchmark, parseBenchmark, selectExamples, type TaskKind } from "../../eval/benchmark.ts";
+import { openRunOutput } from "../../eval/node/output.ts";
+import { readSource } from "../../eval/node/read-source.ts";
+import { buildReport, type RunReport } from "../../eval/report.ts";
+import { runQuestions } from "../../eval/run.ts";
+import { scoreAnswer } from "../../eval/score.ts";
+import { createNodeExecutor } from "../../exec/index.ts";
+import type { Engine } from "../../llm/engine.ts";
+import { createProgress } from "../progress.ts";
+import { engineFromOptions, nonNegativeNumber, packFromOptions, positiveInt, probability } from "../setup.ts";
+
+/** Options shared by eval and teach: the model, the pack, sampling, the shard and the run's shape. */
+export interface RunOptions {
+  baseUrl?: string;
+  model?: string;
+  apiKey?: string;
+  shard?: string;
+  promptPack?: string;
+  maxSteps: number;
+  n: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  actionTimeout: number;
+  requestTimeout?: number;
+  limit?: number;
+  offset: number;
+  concurrency: number;
+  task?: TaskKind;
+  out: string;
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .option(
+      "--base-url <url>",
+      "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
+    )
+    .option("--model <name>", "model name as the server knows it")
+    .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")
+    .option("--shard <dir>", "local Wikipedia shard behind web_search")
+    .option("--prompt-pack <file>", "prompt pack YAML (smolagents layout); default: the built-in pack")
+    .option("--max-steps <n>", "step budget", positiveInt, 5)
+    .option(
+      "--n <n>",
+      "candidate actions per step (self-consistent action generation when > 1)",
+      positiveInt,
+      1,
+    )
+    .option("--temperature <t>", "sampling temperature", nonNegativeNumber)
+    .option("--top-p <p>", "nucleus sampling mass", probability)
+    .option("--max-tokens <n>", "token limit per completion", positiveInt)
+    .option("--seed <n>", "sampling seed", positiveInt)
+    .option("--action-timeout <seconds>", "time limit of one code action", nonNegativeNumber, 10)
+    .option("--request-timeout <seconds>", "time limit of one model request", nonNegativeNumber)
+    .option("--limit <n>", "run at most this many questions", positiveInt)
+    .option("--offset <k>", "skip the first k questions", wholeNumber, 0)
+    .option("--concurrency <c>", "questions run at once (one Pyodide worker each)", positiveInt, 1)
+    .option(
+      "--task <kind>",
+      "scoring: fact (EM/F1) or math (equivalence); default: from the set's name",
+      taskKind,
+    )
+    .requiredOption("--out <dir>", "output folder (records JSONL + report.json); an existing one is resumed");
+}
+
+export function registerEval(program: Command): void {
+  addRunOptions(
+    program
+      .command("eval")
+      .description("evaluate the student agent on a benchmark set (reference JSON format) and write a report")
+      .requiredOption(
+        "--benchmark <file-or-url>",
+        "benchmark JSON: {metadata, examples: [{id, question, answer}]}",
+      ),
+  ).action(async (options: RunOptions & { benchmark: string }) => {
+    const benchmark = parseBenchmark(
+      await readSource(options.benchmark, "benchmark"),
+      options.benchmark,
+      options.task,
+    );
+    const report = await runBenchmark(benchmark, options, {
+      role: "student",
+      recordsName: "trajectories.jsonl",
+    });
+    printSummary(report, options.out);
+  });
+}
+
+export interface RunSpec {
+  role: "student" | "teacher";
+  recordsName: string;
+  /** Replaces the default per-question run (teach adds FTP and filtering). */
+  runOne?: RunOneFactory;
+  label?: string;
+}
+
+export type RunOneFactory = (ctx: {
+  engine: Engine;
+  pack: PromptPack;
+  benchmark: Benchmark;
+  agentOptions: AgentRunOptions;
+}) => Parameters<typeof runQuestions>[0]["runOne"];
+
+export type AgentRunOptions = Omit<Parameters<typeof runAgent>[1], "executor" | "engine" | "signal">;
+
+/** Runs the selected questions not yet in the output folder, then writes the report over all records. */
+export async function runBenchmark(
+  benchmark: Benchmark,
+  options: RunOptions,
+  spec: RunSpec,
+): Promise<RunReport> {
+  const engine = await engineFromOptions(options);
+  const pack = await packFromOptions(options.promptPack);
+  const output = await openRunOutput(options.out, spec.recordsName);
+  const selected = selectExamples(benchmark.examples, options);
+  const todo = selected.filter((e) => !output.finished.has(e.id));
+  const agentOptions: AgentRunOptions = {
+    pack,
+    role: spec.role,
+    maxSteps: options.maxSteps,
+    sampling: {
+      n: options.n,
+      temperature: options.temperature,
+      topP: options.topP,
+      maxTokens: options.maxTokens,
+      seed: options.seed,
+    },
+    toolNames: options.shard
+      ? undefined
+      : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+    actionTimeoutMs: options.actionTimeout * 1000,
+  };
+  const runOne =
+    spec.runOne?.({ engine, pack, benchmark, agentOptions }) ??
+    (async (example, executor, signal) => {
+      const trajectory = await runAgent(example.question, { ...agentOptions, engine, executor, signal });
+      return {
+        id: example.id,
+        question: example.question,
+        gold: example.answer,
+        kind: benchmark.kind,
+        score: scoreAnswer(benchmark.kind, trajectory.answer, example.answer),
+        trajectory,
+      };
+    });
+
+  const label = spec.label ?? `eval ${benchmark.name}`;
+  const progress = createProgress(label, { total: todo.length });
+  if (selected.length > todo.length) {
+    process.stderr.write(
+      `${label}: resuming, ${selected.length - todo.length} question(s) already in ${output.recordsPath}\n`,
+    );
+  }
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  let correct = 0;
+  let done = 0;
+  let result: Awaited<ReturnType<typeof runQuestions>>;
+  try {
+    result = await runQuestions({
+      examples: todo,
+      concurrency: options.concurrency,
+      signal: controller.signal,
+      createExecutor: () =>
+        createNodeExecutor({
+          timeoutMs: options.actionTimeout * 1000,
+          ...(options.shard ? { shard: { path: options.shard } } : {}),
+        }),
+      runOne,
+      onRecord: async (record) => {
+        await output.append(record);
+        done++;
+        if (record.score.correct) correct++;
+        progress.update(done, `correct ${correct}/${done}`);
+      },
+    });
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  progress.done(`${done} question(s) run, ${correct} correct`);
+
+  const records = (await output.readAll()).filter((r) => selected.some((e) => e.id === r.id));
+  const report = buildReport(records, {
+    benchmark: benchmark.name,
+    kind: benchmark.kind,
+    model: options.model,
+    settings: {
+      source: benchmark.source,
+      role: spec.role,
+      promptPack: pack.name,
+      maxSteps: options.maxSteps,
+      n: options.n,
+      temperature: options.temperature,
+      topP: options.topP,
+      offset: options.offset,
+      limit: options.limit,
+      shard: options.shard ?? null,
+    },
+  });
+  await output.writeReport(report);
+  if (result.stopped) {
+    throw new Error(
+      `stopped at question ${result.stopped.id}: ${result.stopped.reason} (${records.length} of ${selected.length} recorded in ${output.recordsPath}; run the same command again to resume)`,
+    );
+  }
+  return report;
+}
+
+function printSummary(report: RunReport, out: string): void {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines = [
+    `${report.benchmark} (${report.kind}): ${report.correct}/${report.questions} correct, accuracy ${pct(report.accuracy)}`,
+    ...(report.kind === "fact" ? [`EM ${pct(report.em ?? 0)}, F1 ${pct(report.f1 ?? 0)}`] : []),
+    `steps/question ${report.steps.mean.toFixed(2)}, parse errors ${pct(report.parseErrorRate)} of steps, fallback ${pct(report.fallbackRate)}`,
+    `tokens ${report.tokens.prompt} prompt + ${report.tokens.completion} completion, ${(report.timePerQuestionMs.mean / 1000).toFixed(1)}s/question`,
+    `report: ${out}/report.json`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of at least 0");
+  return n;
+}
+
+function taskKind(value: string): TaskKind {
+  if (value !== "fact" && value !== "math") throw new InvalidArgumentError("expected fact or math");
+  return value;
+}

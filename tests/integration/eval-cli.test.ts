@@ -1,0 +1,184 @@
+/**
+ * `pocket-agent eval` end to end: the real CLI, real Pyodide, and a local OpenAI-compatible server
+ * playing scripted completions on real benchmark questions (GSM-Hard, Bamboogle). The completions are
+ * written by hand in the student's format; no model produced them.
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PACK } from "../../src/agent/packs/default-pack.ts";
+import { renderSystemPrompt } from "../../src/agent/prompt-pack.ts";
+import { parseRecords } from "../../src/eval/record.ts";
+import type { RunReport } from "../../src/eval/report.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/exec/executor.ts";
+import { runCli } from "../support/cli.ts";
+import { startTestServer, type TestServer } from "../support/openai-test-server.ts";
+import { SHARED } from "../support/shared.ts";
+
+const GSM = join(SHARED, "data/benchmarks/gsm_hard_500_20250507.json");
+const BAMBOOGLE = join(SHARED, "data/benchmarks/bamboogle_125_20250507.json");
+
+let dir: string;
+let server: TestServer | undefined;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pocket-agent-eval-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const model = (s: TestServer) => ["--base-url", s.url, "--model", "test-student"];
+const readReport = async (out: string) =>
+  JSON.parse(await readFile(join(out, "report.json"), "utf8")) as RunReport;
+const readRecords = async (out: string) =>
+  parseRecords(await readFile(join(out, "trajectories.jsonl"), "utf8"), "trajectories.jsonl");
+
+// Student-format completions for the first GSM-Hard questions, in the order the run asks for them.
+const GSM_STUDENT = [
+  // 1309: 218983 apples a day, two people, 30 days -> 13138980 (correct, two steps).
+  "Thought: Two people eat 218983 apples a day each, for 30 days.\nCode:\n```py\ntotal = 218983 * 2 * 30\nprint(total)\n```<end_code>",
+  "Thought: The total is 13138980.\nCode:\n```py\nfinal_answer(13138980)\n```<end_code>",
+  // 228: a parse error first (no code), then the right count (5 arms + 3 legs = 8).
+  "Thought: An arm every 3 days and a leg every 5 days over 15 days.",
+  "Thought: Compute it.\nCode:\n```py\nlimbs = 15 // 3 + 15 // 5\nfinal_answer(limbs)\n```<end_code>",
+  // 51: a wrong answer.
+  "Thought: I will guess.\nCode:\n```py\nfinal_answer(42)\n```<end_code>",
+];
+
+describe("pocket-agent eval", () => {
+  it("runs the student on a benchmark, writes trajectories and a report, and resumes", async () => {
+    const out = join(dir, "gsm");
+    server = await startTestServer({ completions: GSM_STUDENT });
+    const first = await runCli(["eval", "--benchmark", GSM, "--limit", "3", ...model(server), "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("MATH (math): 2/3 correct, accuracy 66.7%");
+    expect(first.stderr).toMatch(/eval MATH: 3 question\(s\) run, 2 correct/);
+
+    const report = await readReport(out);
+    expect(report).toMatchObject({
+      benchmark: "MATH",
+      kind: "math",
+      model: "test-student",
+      questions: 3,
+      correct: 2,
+      status: { answered: 3 },
+      fallbackRate: 0,
+      steps: { total: 5, max: 2 },
+      questionsWithParseError: 1,
+    });
+    expect(report.accuracy).toBeCloseTo(2 / 3, 10);
+    expect(report.parseErrorRate).toBeCloseTo(1 / 5, 10);
+    expect(report.tokens.prompt).toBeGreaterThan(0);
+    expect(report.tokens.completion).toBeGreaterThan(0);
+    expect(report.timePerQuestionMs.mean).toBeGreaterThan(0);
+
+    const records = await readRecords(out);
+    expect(records.map((r) => [r.id, r.score.correct, r.trajectory.answer])).toEqual([
+      ["1309", true, 13138980],
+      ["228", true, 8],
+      ["51", false, 42],
+    ]);
+    expect(records[0]!.trajectory.settings.role).toBe("student");
+
+    // The student's short prompt, without web_search when no shard is given.
+    const system = renderSystemPrompt(DEFAULT_PACK, {
+      role: "student",
+      authorizedImports: REFERENCE_AUTHORIZED_IMPORTS,
+      toolNames: DEFAULT_PACK.tools.map((t) => t.name).filter((n) => n !== "web_search"),
+    });
+    expect(server.requests[0]!.body.messages[0]!.content).toBe(system);
+    expect(server.requests).toHaveLength(5);
+    await server.close();
+
+    // Resume: only the fourth question runs; the report covers all four.
+    server = await startTestServer({
+      completions: [
+        "Thought: 5 + 4 = 9 hours of soccer... as a percentage of 12 that is 50.\nCode:\n```py\nfinal_answer('50%')\n```",
+      ],
+    });
+    const second = await runCli(["eval", "--benchmark", GSM, "--limit", "4", ...model(server), "--out", out]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain("resuming, 3 question(s) already in");
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.body.messages[1]!.content).toContain("Tatiana is deciding");
+    const resumed = await readReport(out);
+    expect(resumed).toMatchObject({ questions: 4, correct: 3 });
+    expect((await readRecords(out)).map((r) => r.id)).toEqual(["1309", "228", "51", "563"]);
+  });
+
+  it("scores factual answers with EM and F1 and counts fallbacks", async () => {
+    const out = join(dir, "bamboogle");
+    server = await startTestServer({
+      completions: [
+        "Thought: Citibank was founded in 1812, when James Madison was president.\nCode:\n```py\nfinal_answer('James Madison')\n```",
+        // Step budget of 1 spent without an answer: the fallback call answers.
+        "Thought: I need to look this up.\nCode:\n```py\nprint('Voyager 2')\n```",
+        "Titan III",
+      ],
+    });
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      BAMBOOGLE,
+      "--limit",
+      "2",
+      "--max-steps",
+      "1",
+      ...model(server),
+      "--out",
+      out,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = await readReport(out);
+    expect(report).toMatchObject({
+      kind: "fact",
+      questions: 2,
+      correct: 1,
+      status: { answered: 1, fallback: 1 },
+    });
+    expect(report.em).toBeCloseTo(0.5, 10);
+    // F1: 1 for "James Madison"; "Titan III" vs "Titan IIIE" share one of two tokens -> 0.5.
+    expect(report.f1).toBeCloseTo((1 + 0.5) / 2, 10);
+    expect(report.fallbackRate).toBe(0.5);
+  });
+
+  it("rejects a damaged benchmark file before running anything", async () => {
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ metadata: {}, examples: [{ id: 1, question: "q" }] }));
+    server = await startTestServer({ completions: [] });
+    const out = join(dir, "bad-out");
+    const result = await runCli(["eval", "--benchmark", bad, ...model(server), "--out", out]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^pocket-agent: benchmark .*bad\.json: examples\[0\]\.answer: /);
+    expect(server.requests).toHaveLength(0);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it("stops on a server error without recording the failed question, and says how to resume", async () => {
+    server = await startTestServer({ completions: ["never used"] });
+    const out = join(dir, "wrong-model");
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      GSM,
+      "--limit",
+      "2",
+      "--base-url",
+      server.url,
+      "--model",
+      "no-such-model",
+      "--out",
+      out,
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/stopped at question 1309: .*no-such-model/);
+    expect(result.stderr).toContain("run the same command again to resume");
+    expect(await readFile(join(out, "trajectories.jsonl"), "utf8").catch(() => "")).toBe("");
+    expect(await readReport(out)).toMatchObject({ questions: 0 });
+  });
+});
