@@ -1,5 +1,6 @@
 import { defineConfig } from "vite";
 import { selfHostPyodide } from "./src/exec/browser/vite-pyodide.ts";
+import { offlineServiceWorker } from "./src/ui/vite-pwa.ts";
 
 // Cross-origin isolation gives the page SharedArrayBuffer, which the Python worker uses to interrupt
 // runaway code without killing the worker. A static host must send the same two headers (see README).
@@ -9,7 +10,7 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [selfHostPyodide()],
+  plugins: [selfHostPyodide(), offlineServiceWorker()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

@@ -5,12 +5,14 @@ import type {
   ChatCompletionRequestStreaming,
   MLCEngineConfig,
 } from "@mlc-ai/web-llm";
+import { prebuiltAppConfig } from "@mlc-ai/web-llm";
 import { describe, expect, it } from "vitest";
 import { runAgent } from "../../src/agent/loop.ts";
 import type { Executor } from "../../src/exec/executor.ts";
 import { EngineError } from "../../src/llm/engine.ts";
 import { explainLoadFailure, loadWebLLMEngine } from "../../src/llm/webllm/load.ts";
 import { chatConfigUrl, customModelRecord, resolveModel } from "../../src/llm/webllm/model-config.ts";
+import { SUGGESTED_WEBLLM_MODELS } from "../../src/llm/webllm/models.ts";
 import { checkWebGPU } from "../../src/llm/webllm/webgpu.ts";
 import { type MLCEngineLike, toWebLLMMessages, WebLLMEngine } from "../../src/llm/webllm/webllm-engine.ts";
 
@@ -397,10 +399,40 @@ describe("loadWebLLMEngine", () => {
   });
 
   it("says which URL cannot be reached when the network fails", async () => {
-    const reason = await explainLoadFailure(["https://a.test/x"], (async () => {
+    const reason = await explainLoadFailure([{ url: "https://a.test/x", expect: "json" }], (async () => {
       throw new TypeError("Failed to fetch");
     }) as typeof fetch);
     expect(reason).toMatch(/cannot reach https:\/\/a\.test\/x \(Failed to fetch\)/);
+  });
+
+  it("recognises a host's HTML page or a non-wasm library in place of the model's files", async () => {
+    const serve = (body: string | Uint8Array) =>
+      (async () => new Response(body as BodyInit)) as unknown as typeof fetch;
+    const html = await explainLoadFailure(
+      [{ url: "https://a.test/c.json", expect: "json" }],
+      serve("<!doctype html><p>app"),
+    );
+    expect(html).toMatch(
+      /^https:\/\/a\.test\/c\.json is not the model's mlc-chat-config\.json \(the server answered with an HTML page/,
+    );
+    const js = await explainLoadFailure(
+      [{ url: "https://a.test/l.wasm", expect: "wasm" }],
+      serve("export default 1"),
+    );
+    expect(js).toMatch(/is not a WebAssembly model library;/);
+    const fine = await explainLoadFailure(
+      [
+        { url: "https://a.test/c.json", expect: "json" },
+        { url: "https://a.test/l.wasm", expect: "wasm" },
+      ],
+      (async (url: string) =>
+        new Response(
+          url.endsWith(".json")
+            ? ' {"model_type": "qwen2"}'
+            : new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+        )) as unknown as typeof fetch,
+    );
+    expect(fine).toBeUndefined();
   });
 
   it("keeps web-llm's reason when the files download fine", async () => {
@@ -411,10 +443,20 @@ describe("loadWebLLMEngine", () => {
       create: async () => {
         throw new Error("ShaderF16SupportError: this model needs shader-f16");
       },
-      fetch: (async () => new Response("{}")) as unknown as typeof fetch,
+      fetch: (async (url: string) =>
+        new Response(
+          url.endsWith(".wasm") ? new Uint8Array([0, 0x61, 0x73, 0x6d]) : "{}",
+        )) as unknown as typeof fetch,
     }).catch((e: unknown) => e);
     expect((error as EngineError).message).toBe(
       "could not load model student: Error: ShaderF16SupportError: this model needs shader-f16",
     );
+  });
+});
+
+describe("suggested models", () => {
+  it("are all in web-llm's prebuilt list", () => {
+    const known = new Set(prebuiltAppConfig.model_list.map((r) => r.model_id));
+    for (const id of SUGGESTED_WEBLLM_MODELS) expect(known.has(id), id).toBe(true);
   });
 });

@@ -58,7 +58,10 @@ export async function loadWebLLMEngine(options: WebLLMLoadOptions): Promise<WebL
     worker.terminate();
     if (error instanceof EngineError) throw error;
     const reason = await explainLoadFailure(
-      [chatConfigUrl(record), record.model_lib],
+      [
+        { url: chatConfigUrl(record), expect: "json" },
+        { url: record.model_lib, expect: "wasm" },
+      ],
       options.fetch ?? globalThis.fetch?.bind(globalThis),
     );
     const text = webLLMErrorText(error);
@@ -67,27 +70,60 @@ export async function loadWebLLMEngine(options: WebLLMLoadOptions): Promise<WebL
     }
     throw new EngineError(
       reason ? `could not load model ${modelId}: ${reason}` : `could not load model ${modelId}: ${text}`,
-      reason?.includes("HTTP") ? "http" : reason ? "unreachable" : "model",
+      reason?.startsWith("downloading")
+        ? "http"
+        : reason?.startsWith("cannot reach")
+          ? "unreachable"
+          : "model",
     );
   }
 }
 
-/** Which of the model's files cannot be downloaded, and why; undefined when they all can. */
+/** What a model file must start with: the chat config is JSON, the model library is WebAssembly. */
+export type ExpectedContent = "json" | "wasm";
+
+/**
+ * Which of the model's files cannot be downloaded or is not what it should be (a static host's HTML
+ * fallback page instead of a missing file, say), and why; undefined when they all look right.
+ */
 export async function explainLoadFailure(
-  urls: readonly string[],
+  files: readonly { url: string; expect: ExpectedContent }[],
   fetchImpl: typeof fetch | undefined,
 ): Promise<string | undefined> {
   if (!fetchImpl) return undefined;
-  for (const url of urls) {
+  for (const { url, expect } of files) {
+    let head: Uint8Array;
     try {
       const response = await fetchImpl(url, { method: "GET", cache: "no-store" });
-      await response.body?.cancel().catch(() => {});
       if (!response.ok) {
-        return `downloading ${url} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}; check the model URL (web-llm reads MODEL_URL/resolve/main/ unless the URL already names a /resolve/<branch>/ folder)`;
+        await response.body?.cancel().catch(() => {});
+        return `downloading ${url} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}; ${URL_HINT}`;
       }
+      head = await firstBytes(response);
     } catch (error) {
       return `cannot reach ${url} (${error instanceof Error ? error.message : String(error)}); check the URL and the network (the model must be downloaded once before offline use)`;
     }
+    if (!looksLike(head, expect)) {
+      const what = expect === "json" ? "the model's mlc-chat-config.json" : "a WebAssembly model library";
+      const html = new TextDecoder().decode(head).trimStart().startsWith("<");
+      return `${url} is not ${what}${html ? " (the server answered with an HTML page, as static hosts do for missing files)" : ""}; ${URL_HINT}`;
+    }
   }
   return undefined;
+}
+
+const URL_HINT =
+  "check the model URL (web-llm reads MODEL_URL/resolve/main/ unless the URL already names a /resolve/<branch>/ folder)";
+
+async function firstBytes(response: Response): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer()).subarray(0, 64);
+  const reader = response.body.getReader();
+  const { value } = await reader.read();
+  await reader.cancel().catch(() => {});
+  return value ?? new Uint8Array();
+}
+
+function looksLike(head: Uint8Array, expect: ExpectedContent): boolean {
+  if (expect === "wasm") return head[0] === 0x00 && head[1] === 0x61 && head[2] === 0x73 && head[3] === 0x6d;
+  return new TextDecoder().decode(head.subarray(0, 64)).trimStart().startsWith("{");
 }

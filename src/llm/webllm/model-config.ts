@@ -4,9 +4,9 @@
  */
 import { type AppConfig, type ModelRecord, prebuiltAppConfig } from "@mlc-ai/web-llm";
 import { EngineError } from "../engine.ts";
+import { DEFAULT_WEBLLM_MODEL } from "./models.ts";
 
-/** The base model our students are distilled into; a sensible default until a student is published. */
-export const DEFAULT_WEBLLM_MODEL = "Qwen2.5-1.5B-Instruct-q4f16_1-MLC";
+export { DEFAULT_WEBLLM_MODEL };
 
 export interface CustomModel {
   /** Name the model is known by in web-llm and in traces. */

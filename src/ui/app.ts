@@ -1,0 +1,429 @@
+/**
+ * The page's controller: reads the settings, keeps the engine, the shard and the Python executor, runs the
+ * agent with a Stop button, and shows every failure in the error box without clearing the question, the
+ * settings or the last trace.
+ */
+import { runAgent } from "../agent/loop.ts";
+import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
+import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
+import type { Executor, ExecutorOptions, ShardSource } from "../exec/executor.ts";
+import type { WorkerLike } from "../llm/webllm/load.ts";
+import { byId } from "./dom.ts";
+import { EngineProvider, type ReplaySource } from "./engines.ts";
+import { formatBytes, ProgressBar } from "./progress-bar.ts";
+import {
+  DEFAULT_VALUES,
+  type EngineKind,
+  loadValues,
+  parseSettings,
+  type RunSettings,
+  SettingsError,
+  type SettingsValues,
+  type ShardChoice,
+  saveValues,
+} from "./settings.ts";
+import {
+  checkShard,
+  fetchBytes,
+  openShardInfo,
+  readBlob,
+  ShardError,
+  type ShardStore,
+} from "./shard-store.ts";
+import { TraceView } from "./trace-view.ts";
+
+export interface AppDeps {
+  createExecutor(options: ExecutorOptions): Promise<Executor>;
+  spawnLlmWorker(): WorkerLike;
+  shardStore: ShardStore;
+  storage?: Storage;
+  /** Prebuilt web-llm model ids offered in the model box. */
+  modelIds: readonly string[];
+}
+
+interface ActiveShard {
+  /** Where it came from, for the status line and for deciding whether the executor must change. */
+  key: string;
+  label: string;
+  bytes: Uint8Array;
+  passages: number;
+}
+
+export class App {
+  private readonly form = byId("settings-form", HTMLFormElement);
+  private readonly question = byId("question", HTMLTextAreaElement);
+  private readonly askButton = byId("ask", HTMLButtonElement);
+  private readonly stopButton = byId("stop", HTMLButtonElement);
+  private readonly errorBox = byId("error", HTMLDivElement);
+  private readonly saveButton = byId("save-trajectory", HTMLButtonElement);
+  private readonly shardStatus = byId("shard-status", HTMLParagraphElement);
+  private readonly replayStatus = byId("replay-status", HTMLParagraphElement);
+  private readonly forgetShardButton = byId("forget-shard", HTMLButtonElement);
+  private readonly modelBar = progressBar("model-progress");
+  private readonly shardBar = progressBar("shard-progress");
+  private readonly pythonBar = progressBar("python-progress");
+  private readonly trace = new TraceView({
+    trace: byId("trace", HTMLDivElement),
+    answer: byId("answer", HTMLElement),
+    replayBanner: byId("replay-banner", HTMLDivElement),
+  });
+  private readonly engines: EngineProvider;
+
+  private storedShard: ActiveShard | undefined;
+  private urlShard: ActiveShard | undefined;
+  private executor: { key: string; timeoutMs: number; executor: Promise<Executor> } | undefined;
+  private replay: ReplaySource | undefined;
+  private running: AbortController | undefined;
+  private lastTrajectory: Trajectory | undefined;
+
+  constructor(private readonly deps: AppDeps) {
+    this.engines = new EngineProvider(deps.spawnLlmWorker);
+  }
+
+  start(): void {
+    const models = byId("webllm-models", HTMLDataListElement);
+    for (const id of this.deps.modelIds) {
+      const option = document.createElement("option");
+      option.value = id;
+      models.append(option);
+    }
+    this.writeValues(loadValues(this.deps.storage));
+    this.showEngineFields();
+    this.form.addEventListener("change", () => {
+      this.showEngineFields();
+      saveValues(this.deps.storage, this.readValues());
+    });
+    byId("ask-form", HTMLFormElement).addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.ask();
+    });
+    this.stopButton.addEventListener("click", () => this.running?.abort());
+    byId("load-model", HTMLButtonElement).addEventListener("click", () => void this.loadModel());
+    byId("shard-file", HTMLInputElement).addEventListener("change", (event) => {
+      const input = event.target as HTMLInputElement;
+      const file = input.files?.[0];
+      if (file) void this.pickShard(file).finally(() => (input.value = ""));
+    });
+    byId("replay-file", HTMLInputElement).addEventListener("change", (event) => {
+      const file = (event.target as HTMLInputElement).files?.[0];
+      if (file) void this.pickReplay(file);
+    });
+    this.forgetShardButton.addEventListener("click", () => void this.forgetShard());
+    this.saveButton.addEventListener("click", () => this.saveTrajectory());
+    void this.openStoredShard();
+  }
+
+  /** Runs the agent on the question with the current settings. */
+  async ask(): Promise<Trajectory | undefined> {
+    if (this.running) return undefined;
+    const question = this.question.value.trim();
+    if (!question) {
+      this.showError("Type a question first.");
+      this.question.focus();
+      return undefined;
+    }
+    const settings = this.settingsOrShowError();
+    if (!settings) return undefined;
+    this.clearError();
+    const controller = new AbortController();
+    this.running = controller;
+    this.setBusy(true);
+    try {
+      const engine = await this.engines
+        .get(settings.engine, {
+          replay: this.replay,
+          onModelProgress: (p) => this.modelBar.update(p.fraction, p.text || "Loading the model…"),
+          signal: controller.signal,
+        })
+        .catch((error: unknown) => {
+          if (settings.engine.kind === "webllm") this.modelBar.fail("The model did not load.");
+          throw error;
+        });
+      if (settings.engine.kind === "webllm") this.modelBar.done(`${engine.info.label} is loaded.`);
+      const shard = await this.shardFor(settings.shard);
+      const executor = await this.executorFor(shard, settings.actionTimeoutMs);
+      controller.signal.throwIfAborted();
+      const trajectory = await runAgent(question, {
+        engine,
+        executor,
+        pack: DEFAULT_PACK,
+        maxSteps: settings.maxSteps,
+        sampling: {
+          n: settings.n,
+          ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+        },
+        toolNames: shard
+          ? undefined
+          : DEFAULT_PACK.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+        actionTimeoutMs: settings.actionTimeoutMs,
+        signal: controller.signal,
+        onEvent: this.trace.handle,
+      });
+      this.offerSave(trajectory);
+      if (trajectory.status === "failed")
+        this.showError(`The run failed: ${trajectory.error ?? "unknown error"}`);
+      return trajectory;
+    } catch (error) {
+      this.showError(controller.signal.aborted ? "Stopped before the run began." : describe(error));
+      return undefined;
+    } finally {
+      this.running = undefined;
+      this.setBusy(false);
+    }
+  }
+
+  private async loadModel(): Promise<void> {
+    const settings = this.settingsOrShowError();
+    if (!settings) return;
+    if (settings.engine.kind !== "webllm") {
+      this.showError("“Load model” is for the web-llm engine; pick it in the settings first.");
+      return;
+    }
+    this.clearError();
+    try {
+      const engine = await this.engines.get(settings.engine, {
+        onModelProgress: (p) => this.modelBar.update(p.fraction, p.text || "Loading the model…"),
+      });
+      this.modelBar.done(`${engine.info.label} is loaded.`);
+    } catch (error) {
+      this.modelBar.fail("The model did not load.");
+      this.showError(describe(error));
+    }
+  }
+
+  private async pickShard(file: File): Promise<void> {
+    this.clearError();
+    try {
+      const bytes = await readBlob(file, (loaded, total) =>
+        this.shardBar.update(
+          total ? loaded / total : undefined,
+          `Reading ${file.name}: ${formatBytes(loaded)}`,
+        ),
+      );
+      const info = await checkShard(bytes, file.name, (checked, total) =>
+        this.shardBar.update(checked / total, `Checking ${file.name}: block ${checked} of ${total}`),
+      );
+      this.storedShard = {
+        key: `file:${file.name}:${file.size}:${file.lastModified}`,
+        label: file.name,
+        bytes,
+        passages: info.passages,
+      };
+      this.setRadio("shardSource", "stored");
+      this.shardBar.update(undefined, `Keeping ${file.name} in this browser…`);
+      let kept = "";
+      try {
+        await this.deps.shardStore.save(bytes, file.name, info);
+        kept = "; kept in this browser for the next visit";
+        this.forgetShardButton.hidden = false;
+      } catch (error) {
+        kept = `; not kept for the next visit (${describe(error)})`;
+      }
+      this.shardBar.done(`${file.name}: ${info.passages} passages, ${formatBytes(bytes.byteLength)}${kept}.`);
+      this.shardStatus.textContent = `Shard in use: ${file.name} (${info.passages} passages)${kept}.`;
+    } catch (error) {
+      this.shardBar.fail(`${file.name} was not loaded.`);
+      this.showError(
+        `${describe(error)}${this.storedShard ? ` The shard in use is still ${this.storedShard.label}.` : ""}`,
+      );
+    }
+  }
+
+  private async openStoredShard(): Promise<void> {
+    try {
+      const meta = await this.deps.shardStore.meta();
+      if (!meta) return;
+      const stored = await this.deps.shardStore.load((loaded, total) =>
+        this.shardBar.update(
+          total ? loaded / total : undefined,
+          `Opening the stored shard ${meta.name}: ${formatBytes(loaded)}`,
+        ),
+      );
+      if (!stored) return;
+      const info = openShardInfo(stored.bytes, `the stored shard ${meta.name}`);
+      this.storedShard = {
+        key: `opfs:${meta.file}`,
+        label: meta.name,
+        bytes: stored.bytes,
+        passages: info.passages,
+      };
+      this.forgetShardButton.hidden = false;
+      this.shardBar.done(`${meta.name}: ${info.passages} passages (stored in this browser).`);
+      this.shardStatus.textContent = `Shard in use: ${meta.name} (${info.passages} passages, stored in this browser).`;
+    } catch (error) {
+      this.forgetShardButton.hidden = false;
+      this.shardBar.fail("The stored shard could not be opened.");
+      this.showError(`${describe(error)} Pick a shard file again, or forget the stored one.`);
+    }
+  }
+
+  private async forgetShard(): Promise<void> {
+    await this.deps.shardStore.forget();
+    this.storedShard = undefined;
+    this.forgetShardButton.hidden = true;
+    this.shardBar.hide();
+    this.shardStatus.textContent = "No shard loaded.";
+  }
+
+  private async pickReplay(file: File): Promise<void> {
+    this.clearError();
+    try {
+      const trajectory = parseTrajectory(await file.text());
+      this.replay = { trajectory, name: file.name };
+      this.replayStatus.textContent = `${file.name}: ${trajectory.steps.length} recorded step(s) for “${trajectory.question}”.`;
+      if (!this.question.value.trim()) this.question.value = trajectory.question;
+      this.setRadio("engine", "replay");
+      this.showEngineFields();
+    } catch (error) {
+      this.showError(`${file.name}: ${describe(error)}`);
+    }
+  }
+
+  private async shardFor(choice: ShardChoice): Promise<ActiveShard | undefined> {
+    if (choice.kind === "none") return undefined;
+    if (choice.kind === "stored") return this.storedShard;
+    if (this.urlShard?.key === `url:${choice.url}`) return this.urlShard;
+    const bytes = await fetchBytes(choice.url, (loaded, total) =>
+      this.shardBar.update(
+        total ? loaded / total : undefined,
+        `Downloading ${choice.url}: ${formatBytes(loaded)}`,
+      ),
+    ).catch((error: unknown) => {
+      this.shardBar.fail("The shard did not download.");
+      throw error;
+    });
+    let info: Awaited<ReturnType<typeof checkShard>>;
+    try {
+      info = await checkShard(bytes, choice.url, (checked, total) =>
+        this.shardBar.update(checked / total, `Checking ${choice.url}: block ${checked} of ${total}`),
+      );
+    } catch (error) {
+      this.shardBar.fail("The shard is not usable.");
+      throw error;
+    }
+    this.urlShard = { key: `url:${choice.url}`, label: choice.url, bytes, passages: info.passages };
+    this.shardBar.done(`${choice.url}: ${info.passages} passages.`);
+    return this.urlShard;
+  }
+
+  private async executorFor(shard: ActiveShard | undefined, timeoutMs: number): Promise<Executor> {
+    const key = shard?.key ?? "none";
+    if (this.executor && this.executor.key === key && this.executor.timeoutMs === timeoutMs) {
+      return this.executor.executor;
+    }
+    const previous = this.executor;
+    this.executor = undefined;
+    if (previous) void previous.executor.then((e) => e.dispose()).catch(() => {});
+    const source: ShardSource | undefined = shard ? { bytes: shard.bytes } : undefined;
+    this.pythonBar.update(undefined, "Starting Python (Pyodide)…");
+    const executor = this.deps.createExecutor({ timeoutMs, ...(source ? { shard: source } : {}) });
+    this.executor = { key, timeoutMs, executor };
+    try {
+      const ready = await executor;
+      this.pythonBar.done(
+        `Python is ready${shard ? `; web_search uses ${shard.label}` : "; no shard, web_search is off"}.`,
+      );
+      return ready;
+    } catch (error) {
+      this.executor = undefined;
+      this.pythonBar.fail("Python did not start.");
+      throw error;
+    }
+  }
+
+  private settingsOrShowError(): RunSettings | undefined {
+    const values = this.readValues();
+    saveValues(this.deps.storage, values);
+    try {
+      return parseSettings(values);
+    } catch (error) {
+      const settings = byId("settings", HTMLDetailsElement);
+      settings.open = true;
+      if (error instanceof SettingsError) {
+        const field = this.form.elements.namedItem(error.field);
+        if (field instanceof HTMLElement) field.focus();
+      }
+      this.showError(`Settings: ${describe(error)}`);
+      return undefined;
+    }
+  }
+
+  private readValues(): SettingsValues {
+    const values = { ...DEFAULT_VALUES };
+    for (const key of Object.keys(DEFAULT_VALUES) as (keyof SettingsValues)[]) {
+      const field = this.form.elements.namedItem(key) as HTMLInputElement | RadioNodeList | null;
+      if (field) (values as Record<string, string>)[key] = field.value;
+    }
+    return values;
+  }
+
+  private writeValues(values: SettingsValues): void {
+    for (const [key, value] of Object.entries(values)) {
+      const field = this.form.elements.namedItem(key) as HTMLInputElement | RadioNodeList | null;
+      if (field) field.value = value;
+    }
+  }
+
+  private setRadio(name: "engine" | "shardSource", value: string): void {
+    const field = this.form.elements.namedItem(name) as RadioNodeList | null;
+    if (field) field.value = value;
+    saveValues(this.deps.storage, this.readValues());
+  }
+
+  private showEngineFields(): void {
+    const engine = (this.form.elements.namedItem("engine") as RadioNodeList).value as EngineKind;
+    for (const el of this.form.querySelectorAll<HTMLElement>(".engine-fields")) {
+      el.hidden = el.dataset["engine"] !== engine;
+    }
+  }
+
+  private setBusy(busy: boolean): void {
+    this.askButton.disabled = busy;
+    this.stopButton.disabled = !busy;
+    document.body.dataset["busy"] = String(busy);
+  }
+
+  private offerSave(trajectory: Trajectory): void {
+    this.lastTrajectory = trajectory;
+    this.saveButton.hidden = false;
+  }
+
+  /** Downloads the last run as trajectory JSON (the replay format). */
+  private saveTrajectory(): void {
+    if (!this.lastTrajectory) return;
+    const url = URL.createObjectURL(
+      new Blob([`${JSON.stringify(this.lastTrajectory, null, 2)}\n`], { type: "application/json" }),
+    );
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "trajectory.json";
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  private showError(message: string): void {
+    this.errorBox.textContent = message;
+    this.errorBox.hidden = false;
+  }
+
+  private clearError(): void {
+    this.errorBox.hidden = true;
+    this.errorBox.textContent = "";
+  }
+}
+
+function progressBar(id: string): ProgressBar {
+  const root = byId(id, HTMLDivElement);
+  const bar = root.querySelector("progress");
+  const label = root.querySelector(".progress-label");
+  if (!(bar instanceof HTMLProgressElement) || !(label instanceof HTMLElement)) {
+    throw new Error(`index.html: #${id} needs a <progress> and a .progress-label`);
+  }
+  return new ProgressBar(root, bar, label);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ShardError || error instanceof SettingsError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,48 @@
+/** One labelled <progress> bar: model download, shard loading, Python start-up. */
+export class ProgressBar {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly bar: HTMLProgressElement,
+    private readonly label: HTMLElement,
+  ) {}
+
+  /** fraction in 0..1, or undefined for "busy, size unknown" (an indeterminate bar). */
+  update(fraction: number | undefined, text: string): void {
+    this.root.hidden = false;
+    this.root.dataset["state"] = "busy";
+    if (fraction === undefined || !Number.isFinite(fraction)) this.bar.removeAttribute("value");
+    else this.bar.value = Math.min(1, Math.max(0, fraction));
+    this.bar.max = 1;
+    this.label.textContent = text;
+  }
+
+  done(text: string): void {
+    this.root.hidden = false;
+    this.root.dataset["state"] = "done";
+    this.bar.max = 1;
+    this.bar.value = 1;
+    this.label.textContent = text;
+  }
+
+  fail(text: string): void {
+    this.root.hidden = false;
+    this.root.dataset["state"] = "failed";
+    this.label.textContent = text;
+  }
+
+  hide(): void {
+    this.root.hidden = true;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

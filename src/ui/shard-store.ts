@@ -1,0 +1,210 @@
+/**
+ * The Wikipedia shard the page searches: read from a picked file or a same-origin URL with progress,
+ * checked before use (a corrupt file is refused and the shard in use stays), and kept in the origin
+ * private file system (OPFS) so the next visit opens it without asking.
+ */
+import { ShardFormatError } from "../retrieval/shard-format.ts";
+import { openShard, type ShardInfo } from "../retrieval/shard-reader.ts";
+
+export type OnBytes = (loaded: number, total: number | undefined) => void;
+
+export interface StoredShardMeta {
+  /** File name the user picked, or the URL it came from. */
+  name: string;
+  bytes: number;
+  passages: number;
+  savedAt: string;
+  /** OPFS file holding the bytes. */
+  file: string;
+}
+
+export class ShardError extends Error {
+  override name = "ShardError";
+}
+
+/**
+ * Opens the bytes as a shard and checks all of it: the index checksums, then every passage block (which
+ * the reader otherwise checks only when a search first reads it), reporting progress per block. The error
+ * says which file and why.
+ */
+export async function checkShard(
+  bytes: Uint8Array,
+  source: string,
+  onProgress: (checked: number, total: number) => void = () => {},
+): Promise<ShardInfo> {
+  try {
+    const shard = openShard(bytes, { blockCache: 1 });
+    const { blocks, passagesPerBlock, passages } = shard.info;
+    let lastYield = performance.now();
+    for (let block = 0; block < blocks; block++) {
+      const first = block * passagesPerBlock;
+      if (first < passages) shard.passage(first);
+      if (performance.now() - lastYield > 50) {
+        onProgress(block + 1, blocks);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+    }
+    onProgress(blocks, blocks);
+    return shard.info;
+  } catch (error) {
+    const reason =
+      error instanceof ShardFormatError
+        ? error.message
+        : `${(error as Error).name}: ${(error as Error).message}`;
+    throw new ShardError(
+      `${source} is not a usable shard: ${reason}. Build one with \`pocket-agent shard build\`.`,
+    );
+  }
+}
+
+/** The quick check for a shard already checked when it was stored: header and index checksums only. */
+export function openShardInfo(bytes: Uint8Array, source: string): ShardInfo {
+  try {
+    return openShard(bytes, { blockCache: 1 }).info;
+  } catch (error) {
+    const reason =
+      error instanceof ShardFormatError
+        ? error.message
+        : `${(error as Error).name}: ${(error as Error).message}`;
+    throw new ShardError(`${source} is not a usable shard: ${reason}.`);
+  }
+}
+
+export async function readBlob(blob: Blob, onBytes: OnBytes): Promise<Uint8Array> {
+  return collect(blob.stream(), blob.size, onBytes);
+}
+
+export async function fetchBytes(
+  url: string,
+  onBytes: OnBytes,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url);
+  } catch (error) {
+    throw new ShardError(`cannot download the shard ${url}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new ShardError(`cannot download the shard ${url}: HTTP ${response.status}`);
+  const length = Number(response.headers.get("content-length"));
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  return collect(response.body, Number.isFinite(length) && length > 0 ? length : undefined, onBytes);
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  total: number | undefined,
+  onBytes: OnBytes,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = stream.getReader();
+  onBytes(0, total);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onBytes(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+const META_FILE = "shard.json";
+
+/** The stored shard in OPFS: one data file plus a small JSON naming it, replaced only after a full write. */
+export class ShardStore {
+  constructor(private readonly root: () => Promise<FileSystemDirectoryHandle> = opfsRoot) {}
+
+  async meta(): Promise<StoredShardMeta | null> {
+    const dir = await this.dir();
+    if (!dir) return null;
+    try {
+      const file = await (await dir.getFileHandle(META_FILE)).getFile();
+      return JSON.parse(await file.text()) as StoredShardMeta;
+    } catch {
+      return null;
+    }
+  }
+
+  async load(onBytes: OnBytes): Promise<{ meta: StoredShardMeta; bytes: Uint8Array } | null> {
+    const meta = await this.meta();
+    const dir = await this.dir();
+    if (!meta || !dir) return null;
+    let file: File;
+    try {
+      file = await (await dir.getFileHandle(meta.file)).getFile();
+    } catch {
+      throw new ShardError(
+        `the stored shard ${meta.name} is gone from this browser's storage; pick the file again`,
+      );
+    }
+    return { meta, bytes: await readBlob(file, onBytes) };
+  }
+
+  /** Writes the new shard, then points the metadata at it, then drops the old file. */
+  async save(bytes: Uint8Array, name: string, info: ShardInfo): Promise<StoredShardMeta> {
+    const dir = await this.dir();
+    if (!dir)
+      throw new ShardError(
+        "this browser has no origin private file system; the shard will not be kept for the next visit",
+      );
+    const previous = await this.meta();
+    const meta: StoredShardMeta = {
+      name,
+      bytes: bytes.byteLength,
+      passages: info.passages,
+      savedAt: new Date().toISOString(),
+      file: `shard-${Date.now()}.pas`,
+    };
+    await writeFile(dir, meta.file, bytes);
+    await writeFile(dir, META_FILE, new TextEncoder().encode(JSON.stringify(meta)));
+    if (previous && previous.file !== meta.file) await dir.removeEntry(previous.file).catch(() => {});
+    return meta;
+  }
+
+  async forget(): Promise<void> {
+    const dir = await this.dir();
+    const meta = await this.meta();
+    if (!dir) return;
+    await dir.removeEntry(META_FILE).catch(() => {});
+    if (meta) await dir.removeEntry(meta.file).catch(() => {});
+  }
+
+  private async dir(): Promise<FileSystemDirectoryHandle | null> {
+    try {
+      return await (await this.root()).getDirectoryHandle("shards", { create: true });
+    } catch {
+      return null;
+    }
+  }
+}
+
+async function writeFile(dir: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+  const handle = await dir.getFileHandle(name, { create: true });
+  const writable = await handle.createWritable();
+  try {
+    await writable.write(bytes as Uint8Array<ArrayBuffer>);
+    await writable.close();
+  } catch (error) {
+    await writable.abort().catch(() => {});
+    await dir.removeEntry(name).catch(() => {});
+    throw new ShardError(
+      `could not store the shard in this browser (${(error as Error).message}); it is used for this visit only`,
+    );
+  }
+}
+
+function opfsRoot(): Promise<FileSystemDirectoryHandle> {
+  if (typeof navigator === "undefined" || !navigator.storage?.getDirectory) {
+    return Promise.reject(new Error("no OPFS"));
+  }
+  return navigator.storage.getDirectory();
+}

@@ -1,0 +1,143 @@
+/**
+ * For the page's e2e tests: a production build served by `vite preview` (the service worker only exists
+ * in a build), a real shard built by the CLI, replay trajectories made from recorded completions, and
+ * helpers that drive the page the way a person does (settings, file pickers, Ask).
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import type { Page } from "playwright-core";
+import { build, preview } from "vite";
+import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
+import { REPO_ROOT } from "./harness/vite-server.ts";
+
+const run = promisify(execFile);
+
+export interface ServedApp {
+  /** Origin with trailing slash. */
+  url: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** `vite build` into a temporary folder, then `vite preview` of it on a free loopback port. */
+export async function buildAndPreview(): Promise<ServedApp> {
+  const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
+  const outDir = join(dir, "dist");
+  const configFile = resolve(REPO_ROOT, "vite.config.ts");
+  await build({ root: REPO_ROOT, configFile, logLevel: "error", build: { outDir, emptyOutDir: true } });
+  const server = await preview({
+    root: REPO_ROOT,
+    configFile,
+    logLevel: "error",
+    build: { outDir },
+    preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
+  });
+  const address = server.httpServer.address();
+  if (!address || typeof address === "string") throw new Error("vite preview: no TCP address");
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    dir,
+    close: async () => {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Builds a shard with the CLI (`pocket-agent shard build`) and returns the shard file's path. */
+export async function buildShard(outDir: string, input: string): Promise<string> {
+  await run(
+    process.execPath,
+    [join(REPO_ROOT, "bin/pocket-agent.js"), "shard", "build", "--out", outDir, input],
+    {
+      cwd: REPO_ROOT,
+    },
+  );
+  return join(outDir, "shard.pas");
+}
+
+/** A valid trajectory whose steps carry these completions, so a replay plays them back in order. */
+export function replayTrajectory(question: string, completions: string[]): Trajectory {
+  return {
+    schema: TRAJECTORY_SCHEMA,
+    version: TRAJECTORY_VERSION,
+    createdAt: new Date(0).toISOString(),
+    question,
+    task: question,
+    engine: { kind: "recorded", label: "completions written for a test", isReplay: true },
+    settings: { role: "student", promptPack: "default", maxSteps: completions.length, n: 1 },
+    messages: [],
+    steps: completions.map((completion, i) => ({
+      step: i + 1,
+      completion,
+      assistant: completion,
+      thought: "",
+      code: null,
+      repairs: [],
+      observation: "",
+      timings: { generationMs: 0, executionMs: 0 },
+    })),
+    status: "answered",
+    answer: null,
+    usage: { promptTokens: 0, completionTokens: 0 },
+    durationMs: 0,
+  };
+}
+
+export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, JSON.stringify(value));
+  return path;
+}
+
+/** Opens the settings panel and fills the named fields (inputs and radio groups). */
+export async function setSettings(page: Page, values: Record<string, string>): Promise<void> {
+  await page.evaluate(() => {
+    (document.getElementById("settings") as HTMLDetailsElement).open = true;
+  });
+  for (const [name, value] of Object.entries(values)) {
+    const radio = page.locator(`#settings-form input[type=radio][name="${name}"][value="${value}"]`);
+    if ((await radio.count()) > 0) await radio.check();
+    else await page.locator(`#settings-form [name="${name}"]`).fill(value);
+  }
+}
+
+/** Picks a shard file; resolves when the page has either taken it or shown why not. */
+export async function pickShard(page: Page, path: string): Promise<void> {
+  await setSettings(page, {});
+  await page.evaluate(() => {
+    const bar = document.getElementById("shard-progress");
+    if (bar) delete bar.dataset["state"];
+  });
+  await page.setInputFiles("#shard-file", path);
+  await page.waitForFunction(() => {
+    const state = document.getElementById("shard-progress")?.dataset["state"];
+    return state === "done" || state === "failed";
+  });
+}
+
+/** Picks a trajectory file for the replay engine (which also selects it). */
+export async function pickReplay(page: Page, path: string): Promise<void> {
+  await setSettings(page, { engine: "replay" });
+  await page.setInputFiles("#replay-file", path);
+  await page.waitForFunction(() =>
+    document.getElementById("replay-status")?.textContent?.includes("recorded step"),
+  );
+}
+
+/** Types the question, presses Ask and waits for the run to end; returns the run's status. */
+export async function ask(page: Page, question: string, timeout = 120_000): Promise<string> {
+  await page.fill("#question", question);
+  await page.click("#ask");
+  const status = page.locator("#trace .run-status");
+  await status.waitFor({ timeout });
+  return (await status.getAttribute("data-status")) ?? "";
+}
+
+export async function observation(page: Page, step: number) {
+  const el = page.locator(`#trace .step[data-step="${step}"] .observation`);
+  return { kind: await el.getAttribute("data-kind"), text: (await el.locator("pre").textContent()) ?? "" };
+}

@@ -1,0 +1,273 @@
+/**
+ * The page in real Chromium, from a production build served by `vite preview`: a replayed run end to end
+ * (real Pyodide worker, real shard built by the CLI), a malformed completion, a runaway action, a corrupt
+ * shard, a browser without a WebGPU adapter, a model download that 404s.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  ask,
+  buildAndPreview,
+  buildShard,
+  observation,
+  pickReplay,
+  pickShard,
+  replayTrajectory,
+  type ServedApp,
+  setSettings,
+  writeJson,
+} from "./app-harness.ts";
+import { launchChromium } from "./harness/browser.ts";
+
+const HOTPOT = "/work/shared/data/wiki/hotpotqa_rpt_dev.jsonl";
+const QUESTION =
+  'The band who released the debut album "Tinted Windows" had their first performance in what city?';
+const SEARCH_STEP =
+  'Thought: I will look up the band.\nCode:\n```py\nprint(web_search("Tinted Windows band first performance"))\n```';
+const ANSWER_STEP = 'Thought: The documents say Tulsa.\nCode:\n```py\nfinal_answer("Tulsa")\n```';
+
+let app: ServedApp;
+let work: string;
+let shardPath: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pocket-agent-app-test-"));
+  [app, shardPath, browser] = await Promise.all([
+    buildAndPreview(),
+    buildShard(join(work, "shard"), HOTPOT),
+    launchChromium(),
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("the page with the replay engine", () => {
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeEach(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(app.url);
+  });
+
+  afterEach(async () => {
+    await context.close();
+  });
+
+  it("answers a question from recorded completions, searching the real shard, labelled as a replay", async () => {
+    await pickShard(page, shardPath);
+    expect(await page.locator("#shard-progress .progress-label").textContent()).toContain("2966 passages");
+    await pickReplay(
+      page,
+      await writeJson(work, "tulsa.json", replayTrajectory(QUESTION, [SEARCH_STEP, ANSWER_STEP])),
+    );
+
+    expect(await ask(page, QUESTION)).toBe("answered");
+
+    const banner = page.locator("#replay-banner");
+    expect(await banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain("REPLAY — recorded completions, not a model");
+    expect(await page.locator("#answer h2").textContent()).toBe(
+      "Replayed answer (recorded completions, not a model)",
+    );
+    expect(await page.locator("#answer .answer-text").textContent()).toBe("Tulsa");
+
+    const first = await observation(page, 1);
+    expect(first.kind).toBe("ok");
+    expect(first.text).toContain("Retrieved documents:");
+    expect(first.text).toMatch(/"Tinted Windows \((band|album)\)"/);
+    expect(await page.locator('#trace .step[data-step="1"] pre.code').textContent()).toContain("web_search(");
+    expect(await page.locator("#python-progress").getAttribute("data-state")).toBe("done");
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("keeps the picked shard in the browser for the next visit", async () => {
+    await pickShard(page, shardPath);
+    await page.reload();
+    await page.waitForFunction(() =>
+      document.getElementById("shard-status")?.textContent?.includes("stored in this browser"),
+    );
+    expect(await page.locator("#shard-status").textContent()).toContain("shard.pas (2966 passages");
+  });
+
+  it("shows a parse-error observation for a malformed completion and goes on", async () => {
+    const malformed = "Thought: I am sure of it.\nThe answer is Tulsa, no code needed!";
+    await pickReplay(
+      page,
+      await writeJson(
+        work,
+        "malformed.json",
+        replayTrajectory("What is 6 times 7?", [
+          malformed,
+          "Thought: compute.\nCode:\n```py\nfinal_answer(6 * 7)\n```",
+        ]),
+      ),
+    );
+    expect(await ask(page, "What is 6 times 7?")).toBe("answered");
+    const first = await observation(page, 1);
+    expect(first.kind).toBe("parse-error");
+    expect(first.text).toMatch(/^Error:/);
+    expect(await page.locator('#trace .step[data-step="1"] .observation h4').textContent()).toContain(
+      "no code could be read",
+    );
+    expect((await observation(page, 2)).kind).toBe("ok");
+    expect(await page.locator("#answer .answer-text").textContent()).toBe("42");
+  });
+
+  it("shows a timeout observation for `while True: pass` and goes on", async () => {
+    await setSettings(page, { actionTimeout: "2" });
+    const runaway = "Thought: spin.\nCode:\n```py\nwhile True:\n    pass\n```";
+    await pickReplay(
+      page,
+      await writeJson(
+        work,
+        "runaway.json",
+        replayTrajectory("Loop?", [runaway, "Thought: stop.\nCode:\n```py\nfinal_answer('survived')\n```"]),
+      ),
+    );
+    expect(await ask(page, "Loop?")).toBe("answered");
+    const first = await observation(page, 1);
+    expect(first.kind).toBe("timeout");
+    expect(first.text).toMatch(/TimeoutError|time limit/i);
+    expect(await page.locator("#answer .answer-text").textContent()).toBe("survived");
+  });
+
+  it("refuses a corrupt shard with a clear error and keeps the shard in use", async () => {
+    await pickShard(page, shardPath);
+    const good = await readFile(shardPath);
+
+    const flipped = Buffer.from(good);
+    for (let i = 0; i < 64; i++) flipped[Math.floor(flipped.length / 2) + i]! ^= 0xff;
+    const corrupt = join(work, "corrupt.pas");
+    await writeFile(corrupt, flipped);
+    await pickShard(page, corrupt);
+    const error = page.locator("#error");
+    expect(await error.isVisible()).toBe(true);
+    expect(await error.textContent()).toMatch(/^corrupt\.pas is not a usable shard: corrupt shard: /);
+    expect(await error.textContent()).toContain("The shard in use is still shard.pas.");
+    expect(await page.locator("#shard-progress").getAttribute("data-state")).toBe("failed");
+
+    const notAShard = join(work, "notes.pas");
+    await writeFile(notAShard, "just some text, not a shard at all");
+    await pickShard(page, notAShard);
+    expect(await error.textContent()).toMatch(/^notes\.pas is not a usable shard: /);
+
+    const truncated = join(work, "truncated.pas");
+    await writeFile(truncated, good.subarray(0, Math.floor(good.length / 3)));
+    await pickShard(page, truncated);
+    expect(await error.textContent()).toMatch(/^truncated\.pas is not a usable shard: truncated shard/);
+
+    // Nothing was lost: the good shard still answers web_search, and it is what the next visit opens.
+    await pickReplay(
+      page,
+      await writeJson(work, "tulsa2.json", replayTrajectory(QUESTION, [SEARCH_STEP, ANSWER_STEP])),
+    );
+    expect(await ask(page, QUESTION)).toBe("answered");
+    expect((await observation(page, 1)).text).toContain("Retrieved documents:");
+    await page.reload();
+    await page.waitForFunction(() =>
+      document.getElementById("shard-status")?.textContent?.includes("stored in this browser"),
+    );
+    expect(await page.locator("#shard-status").textContent()).toContain("shard.pas");
+  });
+
+  it("stops a run with the Stop button and keeps the question", async () => {
+    await setSettings(page, { actionTimeout: "30" });
+    const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
+    await pickReplay(page, await writeJson(work, "slow.json", replayTrajectory("Slow?", [slow, slow])));
+    await page.fill("#question", "Slow?");
+    await page.click("#ask");
+    await page.locator('#trace .step[data-step="1"] pre.code').waitFor();
+    await page.click("#stop");
+    const status = page.locator("#trace .run-status");
+    await status.waitFor({ timeout: 60_000 });
+    expect(await status.getAttribute("data-status")).toBe("aborted");
+    expect(await page.inputValue("#question")).toBe("Slow?");
+    expect(await page.isEnabled("#ask")).toBe(true);
+  });
+});
+
+describe("the page with web-llm", () => {
+  it("says WebGPU is not available in a Chromium without WebGPU, and keeps the question", async () => {
+    // `browser` is launched without --enable-unsafe-webgpu: navigator.gpu exists but has no adapter.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url);
+    await setSettings(page, { engine: "webllm" });
+    await page.fill("#question", "Who wrote Hamlet?");
+    await page.click("#ask");
+    const error = page.locator("#error");
+    await error.waitFor({ state: "visible" });
+    expect(await error.textContent()).toMatch(/^WebGPU is not available in this browser: /);
+    expect(await page.inputValue("#question")).toBe("Who wrote Hamlet?");
+    expect(await page.locator("#model-progress").getAttribute("data-state")).toBe("failed");
+    await context.close();
+  });
+
+  it("explains a model download that fails with HTTP 404, or that gets the host's HTML page", async () => {
+    const missingFiles = createServer((_req, res) => {
+      res.writeHead(404, "Not Found", {
+        "Access-Control-Allow-Origin": "*",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "Content-Type": "text/plain",
+      });
+      res.end("no such file");
+    });
+    await new Promise<void>((done) => missingFiles.listen(0, "127.0.0.1", done));
+    const modelHost = `http://127.0.0.1:${(missingFiles.address() as AddressInfo).port}/`;
+    const gpuBrowser = await launchChromium({ webgpu: true });
+    try {
+      const page = await gpuBrowser.newPage();
+      await page.goto(app.url);
+      const hasAdapter = await page.evaluate(async () => {
+        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+        return Boolean(await gpu?.requestAdapter());
+      });
+      expect(hasAdapter, "Chromium with --enable-unsafe-webgpu should offer its software adapter").toBe(true);
+      const error = page.locator("#error");
+
+      await setSettings(page, {
+        engine: "webllm",
+        customModelId: "missing-student",
+        customModelUrl: `${modelHost}student/resolve/main/`,
+        customModelLibUrl: `${modelHost}student/student-webgpu.wasm`,
+      });
+      await page.click("#load-model");
+      await error.waitFor({ state: "visible", timeout: 60_000 });
+      expect(await error.textContent()).toBe(
+        `could not load model missing-student: downloading ${modelHost}student/resolve/main/mlc-chat-config.json failed: HTTP 404 Not Found; check the model URL (web-llm reads MODEL_URL/resolve/main/ unless the URL already names a /resolve/<branch>/ folder)`,
+      );
+      expect(await page.locator("#model-progress").getAttribute("data-state")).toBe("failed");
+
+      // vite preview, like many static hosts, answers a missing file with the app's index.html.
+      await setSettings(page, {
+        customModelUrl: `${app.url}no-model-here/`,
+        customModelLibUrl: `${app.url}no-model-here/lib.wasm`,
+      });
+      await page.evaluate(() => {
+        document.getElementById("error")!.hidden = true;
+      });
+      await page.click("#load-model");
+      await error.waitFor({ state: "visible", timeout: 60_000 });
+      expect(await error.textContent()).toMatch(
+        /^could not load model missing-student: http:\/\/127\.0\.0\.1:\d+\/no-model-here\/resolve\/main\/mlc-chat-config\.json is not the model's mlc-chat-config\.json \(the server answered with an HTML page/,
+      );
+    } finally {
+      await gpuBrowser.close();
+      await new Promise((done) => missingFiles.close(done));
+    }
+  });
+});
