@@ -1,7 +1,8 @@
 /**
  * Runs many questions through the agent with C workers, each owning one executor (one Pyodide worker),
  * and hands every finished record to the caller as soon as it exists (so an interrupted run keeps its
- * work). A failed or cancelled question stops the run and is not recorded, so a resume retries it.
+ * work). A failed, throwing or cancelled question stops the run and is not recorded, so a resume
+ * retries it.
  */
 import type { Executor } from "../exec/executor.ts";
 import type { BenchmarkExample } from "./benchmark.ts";
@@ -36,15 +37,25 @@ export async function runQuestions(options: RunQuestionsOptions): Promise<RunQue
   const work = async (executor: Executor) => {
     while (!stop.signal.aborted && next < options.examples.length) {
       const example = options.examples[next++]!;
-      const record = await options.runOne(example, executor, stop.signal);
+      let record: RunRecord;
+      try {
+        record = await options.runOne(example, executor, stop.signal);
+      } catch (error) {
+        const reason = stop.signal.aborted
+          ? "cancelled"
+          : error instanceof Error
+            ? error.message
+            : String(error);
+        stopped ??= { id: example.id, reason };
+        stop.abort();
+        return;
+      }
       const status = record.trajectory.status;
       if (status === "failed" || status === "aborted") {
-        if (!stopped) {
-          stopped = {
-            id: example.id,
-            reason: status === "aborted" ? "cancelled" : (record.trajectory.error ?? "failed"),
-          };
-        }
+        stopped ??= {
+          id: example.id,
+          reason: status === "aborted" ? "cancelled" : (record.trajectory.error ?? "failed"),
+        };
         stop.abort();
         return;
       }

@@ -22,6 +22,11 @@ export interface GenerateRequest {
   signal?: AbortSignal;
   /** Streaming callback, honoured when n = 1. */
   onToken?: (delta: string) => void;
+  /**
+   * Server-specific request fields, sent as-is by HTTP adapters and ignored by the others; e.g. vLLM's
+   * `continue_final_message` for a first-thought prefix (the last message is an assistant prefix).
+   */
+  extraBody?: Record<string, unknown>;
 }
 
 export type FinishReason = "stop" | "length" | "abort" | "other";

@@ -83,6 +83,25 @@ describe("runQuestions", () => {
     expect(created[0]!.disposed).toBe(true);
   });
 
+  it("treats a question that throws like a failed one", async () => {
+    const { create } = fakeExecutors();
+    const seen: string[] = [];
+    const result = await runQuestions({
+      examples,
+      concurrency: 2,
+      createExecutor: create,
+      runOne: async (e) => {
+        if (e.id === "0") throw new Error("teacher CoT call failed");
+        await new Promise((r) => setTimeout(r, 20));
+        return record(e);
+      },
+      onRecord: (r) => void seen.push(r.id),
+    });
+    expect(result.stopped).toEqual({ id: "0", reason: "teacher CoT call failed" });
+    // The question already running on the other worker finishes and is kept; nothing new starts.
+    expect(seen).toEqual(["1"]);
+  });
+
   it("stops when cancelled", async () => {
     const { create } = fakeExecutors();
     const controller = new AbortController();

@@ -108,7 +108,7 @@ export class OpenAIEngine implements Engine {
     if (request.maxTokens !== undefined) body["max_tokens"] = request.maxTokens;
     if (request.seed !== undefined) body["seed"] = request.seed;
     if (stream) body["stream_options"] = { include_usage: true };
-    return body;
+    return request.extraBody ? { ...request.extraBody, ...body } : body;
   }
 
   private async stream(request: GenerateRequest): Promise<GenerateResult> {
