@@ -19,11 +19,18 @@ export interface ServedApp {
   /** Origin with trailing slash. */
   url: string;
   dir: string;
+  /** Stops serving (the host is gone) but keeps the build. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `vite build` into a temporary folder, then `vite preview` of it on a free loopback port. */
-export async function buildAndPreview(): Promise<ServedApp> {
+/**
+ * `vite build` into a temporary folder, then `vite preview` of it on a free loopback port. `onRequest`
+ * sees every request that reaches the server (the ground truth for "no network").
+ */
+export async function buildAndPreview(
+  options: { onRequest?: (url: string) => void } = {},
+): Promise<ServedApp> {
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
@@ -34,14 +41,31 @@ export async function buildAndPreview(): Promise<ServedApp> {
     logLevel: "error",
     build: { outDir },
     preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
+    plugins: [
+      {
+        name: "count-requests",
+        configurePreviewServer(server) {
+          server.middlewares.use((req, _res, next) => {
+            options.onRequest?.(req.url ?? "");
+            next();
+          });
+        },
+      },
+    ],
   });
   const address = server.httpServer.address();
   if (!address || typeof address === "string") throw new Error("vite preview: no TCP address");
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= server.close();
+    return stopped;
+  };
   return {
     url: `http://127.0.0.1:${address.port}/`,
     dir,
+    stop,
     close: async () => {
-      await server.close();
+      await stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
