@@ -18,7 +18,10 @@ const app = new App({
 app.start();
 
 const offline = byId("offline-status", HTMLParagraphElement);
-if ("serviceWorker" in navigator) {
+if (import.meta.env.DEV) {
+  offline.textContent =
+    "Development server: offline support exists only in the production build (npm run build && npm run preview).";
+} else if ("serviceWorker" in navigator) {
   offline.textContent = "Storing a copy of the app for offline use…";
   registerSW({
     immediate: true,
