@@ -27,6 +27,21 @@ export enum SectionId {
   BlockOffsets = 7,
   BlockCrcs = 8,
   Passages = 9,
+  PageCrcs = 10,
+}
+
+/** Terms and postings are checked lazily, in pages of this many bytes, when a query first touches them. */
+export const CHECK_PAGE_BYTES = 64 * 1024;
+
+/** Sections whose table CRC is 0 because they are checked piecewise (pages or blocks) on first use. */
+export const LAZILY_CHECKED: ReadonlySet<SectionId> = new Set([
+  SectionId.Terms,
+  SectionId.Postings,
+  SectionId.Passages,
+]);
+
+export function pageCount(length: number): number {
+  return Math.ceil(length / CHECK_PAGE_BYTES);
 }
 
 export const SECTION_NAMES: Record<SectionId, string> = {
@@ -39,6 +54,7 @@ export const SECTION_NAMES: Record<SectionId, string> = {
   [SectionId.BlockOffsets]: "block offsets",
   [SectionId.BlockCrcs]: "block checksums",
   [SectionId.Passages]: "passages",
+  [SectionId.PageCrcs]: "page checksums",
 };
 
 export interface SectionEntry {
@@ -46,7 +62,7 @@ export interface SectionEntry {
   /** Absolute byte offset in the file; 8-aligned so typed arrays can view it in place. */
   offset: number;
   length: number;
-  /** CRC-32 of the section bytes; for Passages, 0 (each block has its own CRC in BlockCrcs). */
+  /** CRC-32 of the section bytes; 0 for the LAZILY_CHECKED sections (page or block CRCs instead). */
   crc: number;
 }
 

@@ -8,7 +8,10 @@ import { inflateSync } from "fflate";
 import { compareBytes, crc32 } from "./bytes.ts";
 import type { Passage, PassageSearcher, SearchHit } from "./search.ts";
 import {
+  CHECK_PAGE_BYTES,
   decodeHeader,
+  LAZILY_CHECKED,
+  pageCount,
   SECTION_NAMES,
   type SectionEntry,
   SectionId,
@@ -40,7 +43,10 @@ export interface Shard extends PassageSearcher {
 }
 
 export interface OpenShardOptions {
-  /** Check the CRC-32 of every index section now (default true). Passage blocks are always checked when read. */
+  /**
+   * Check checksums (default true): the small index sections at open, terms and postings page by page
+   * when a query first touches them. Passage blocks are always checked when first read.
+   */
   verify?: boolean;
   /** How many inflated passage blocks to keep (default 16). */
   blockCache?: number;
@@ -59,7 +65,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     if (entry.length % elementBytes !== 0 || entry.offset % 8 !== 0) {
       throw new ShardFormatError(`corrupt shard: the ${SECTION_NAMES[id]} section is misaligned`);
     }
-    if (verify && id !== SectionId.Passages) {
+    if (verify && !LAZILY_CHECKED.has(id)) {
       const actual = crc32(bytes.subarray(entry.offset, entry.offset + entry.length));
       if (actual !== entry.crc) {
         throw new ShardFormatError(`corrupt shard: checksum mismatch in the ${SECTION_NAMES[id]} section`);
@@ -106,6 +112,10 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   const blockCrcs = u32(section(SectionId.BlockCrcs, 4));
   expect(SectionId.BlockCrcs, blockCrcs.length, blockCount);
   const passagesEntry = section(SectionId.Passages);
+  const pageCrcs = u32(section(SectionId.PageCrcs, 4));
+  expect(SectionId.PageCrcs, pageCrcs.length, pageCount(terms.length) + pageCount(postings.length));
+  const checkTerms = pageChecker(terms, pageCrcs.subarray(0, pageCount(terms.length)), verify, "terms");
+  const checkPostings = pageChecker(postings, pageCrcs.subarray(pageCount(terms.length)), verify, "postings");
   if (blockOffsets[blockCount] !== passagesEntry.length) {
     throw new ShardFormatError("corrupt shard: passage block offsets do not add up to the passages section");
   }
@@ -127,7 +137,10 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     let hi = termCount - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const cmp = compareBytes(terms.subarray(termOffsets[mid]!, termOffsets[mid + 1]!), key);
+      const start = termOffsets[mid]!;
+      const end = termOffsets[mid + 1]!;
+      checkTerms(start, end);
+      const cmp = compareBytes(terms.subarray(start, end), key);
       if (cmp === 0) return mid;
       if (cmp < 0) lo = mid + 1;
       else hi = mid - 1;
@@ -135,9 +148,15 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     return -1;
   };
 
-  const blockCache = new Map<number, Passage[]>();
+  // Inflated blocks keep their bytes; a passage's strings are decoded only when it is asked for.
+  interface InflatedBlock {
+    data: Uint8Array;
+    /** Per passage: title start, title end, text start, text end. */
+    bounds: Uint32Array;
+  }
+  const blockCache = new Map<number, InflatedBlock>();
   const cacheSize = options.blockCache ?? 16;
-  const readBlock = (index: number): Passage[] => {
+  const readBlock = (index: number): InflatedBlock => {
     const cached = blockCache.get(index);
     if (cached) {
       blockCache.delete(index);
@@ -155,33 +174,40 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     } catch (error) {
       throw new ShardFormatError(`corrupt shard: passage block ${index} does not inflate (${String(error)})`);
     }
-    const out: Passage[] = [];
+    const bounds = new Uint32Array(header.passagesPerBlock * 4);
     let at = 0;
-    const next = (): string => {
+    let field = 0;
+    while (at < data.length && field < bounds.length) {
       let len = 0;
-      let shift = 1;
-      for (;;) {
+      for (let shift = 1; ; shift *= 128) {
         const byte = data[at++]!;
         len += (byte & 0x7f) * shift;
         if (byte < 0x80) break;
-        shift *= 128;
       }
-      const s = decoder.decode(data.subarray(at, at + len));
+      bounds[field++] = at;
       at += len;
-      return s;
-    };
-    while (at < data.length) out.push({ title: next(), text: next() });
-    blockCache.set(index, out);
+      bounds[field++] = at;
+    }
+    if (at !== data.length || (field !== bounds.length && index !== blockCount - 1)) {
+      throw new ShardFormatError(`corrupt shard: passage block ${index} does not hold whole passages`);
+    }
+    const block = { data, bounds: bounds.subarray(0, field) };
+    blockCache.set(index, block);
     if (blockCache.size > cacheSize) blockCache.delete(blockCache.keys().next().value!);
-    return out;
+    return block;
   };
 
   const passage = (id: number): Passage => {
     if (!Number.isInteger(id) || id < 0 || id >= n)
       throw new RangeError(`passage ${id} is not in this shard (0..${n - 1})`);
-    const found = readBlock(Math.floor(id / header.passagesPerBlock))[id % header.passagesPerBlock];
-    if (!found) throw new ShardFormatError(`corrupt shard: passage ${id} is missing from its block`);
-    return found;
+    const { data, bounds } = readBlock(Math.floor(id / header.passagesPerBlock));
+    const at = (id % header.passagesPerBlock) * 4;
+    if (at + 3 >= bounds.length)
+      throw new ShardFormatError(`corrupt shard: passage ${id} is missing from its block`);
+    return {
+      title: decoder.decode(data.subarray(bounds[at]!, bounds[at + 1]!)),
+      text: decoder.decode(data.subarray(bounds[at + 2]!, bounds[at + 3]!)),
+    };
   };
 
   const search = (query: string, k: number): SearchHit[] => {
@@ -193,6 +219,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
       if (id < 0) continue;
       let at = postingOffsets[id]!;
       const end = postingOffsets[id + 1]!;
+      checkPostings(at, end);
       // Varints decoded inline: this loop is the hot path of every query.
       let df = 0;
       for (let shift = 1; ; shift *= 128) {
@@ -250,6 +277,31 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     sections: sizes,
   };
   return { info, search, passage, tokenize };
+}
+
+/**
+ * A function that checks the pages of `bytes` covering [start, end) against their CRCs, each page
+ * once, and throws ShardFormatError on a mismatch.
+ */
+function pageChecker(bytes: Uint8Array, crcs: Uint32Array, verify: boolean, name: string) {
+  const checked = new Uint8Array(crcs.length).fill(verify ? 0 : 1);
+  return (start: number, end: number): void => {
+    if (end > bytes.length || start > end)
+      throw new ShardFormatError(`corrupt shard: offsets past the ${name} section`);
+    const last = Math.max(start, end - 1);
+    for (
+      let page = Math.floor(start / CHECK_PAGE_BYTES);
+      page <= Math.floor(last / CHECK_PAGE_BYTES);
+      page++
+    ) {
+      if (checked[page]) continue;
+      const from = page * CHECK_PAGE_BYTES;
+      if (crc32(bytes.subarray(from, from + CHECK_PAGE_BYTES)) !== crcs[page]) {
+        throw new ShardFormatError(`corrupt shard: checksum mismatch in the ${name} section (page ${page})`);
+      }
+      checked[page] = 1;
+    }
+  };
 }
 
 /** The k best (doc, score) pairs, best first; ties go to the lower passage id. */

@@ -8,8 +8,10 @@ import { deflateSync } from "fflate";
 import { ByteBuffer, compareBytes, crc32 } from "./bytes.ts";
 import type { Passage } from "./search.ts";
 import {
+  CHECK_PAGE_BYTES,
   encodeHeader,
   headerByteLength,
+  LAZILY_CHECKED,
   PREAMBLE_BYTES,
   type SectionEntry,
   SectionId,
@@ -57,6 +59,8 @@ export class ShardWriter {
   private postings: ByteBuffer[] = [];
   private lastDoc: number[] = [];
   private df: number[] = [];
+  /** Term frequencies of the passage being indexed, by term id (reset after each passage). */
+  private tf = new Uint32Array(1024);
 
   private readonly seen = new Set<number>();
   private docLengths = new Uint16Array(1024);
@@ -74,7 +78,7 @@ export class ShardWriter {
     this.tokenize = createTokenizer(this.settings);
     this.k1 = options.k1 ?? 0.9;
     this.b = options.b ?? 0.4;
-    this.perBlock = options.passagesPerBlock ?? 64;
+    this.perBlock = options.passagesPerBlock ?? 16;
     this.level = options.compressionLevel ?? 9;
     this.onBlock = options.onBlock ?? (() => {});
   }
@@ -111,7 +115,7 @@ export class ShardWriter {
     }
     this.docLengths[doc] = Math.min(tokens.length, 0xffff);
     this.totalTokens += tokens.length;
-    const tf = new Map<number, number>();
+    const docTerms: number[] = [];
     for (const token of tokens) {
       let id = this.termIds.get(token);
       if (id === undefined) {
@@ -121,13 +125,21 @@ export class ShardWriter {
         this.postings.push(new ByteBuffer(16));
         this.lastDoc.push(0);
         this.df.push(0);
+        if (id >= this.tf.length) {
+          const grown = new Uint32Array(this.tf.length * 2);
+          grown.set(this.tf);
+          this.tf = grown;
+        }
       }
-      tf.set(id, (tf.get(id) ?? 0) + 1);
+      const seen = this.tf[id]!;
+      if (seen === 0) docTerms.push(id);
+      this.tf[id] = seen + 1;
     }
-    for (const [id, freq] of tf) {
+    for (const id of docTerms) {
       const list = this.postings[id]!;
       list.varint(doc - this.lastDoc[id]!);
-      list.varint(freq);
+      list.varint(this.tf[id]!);
+      this.tf[id] = 0;
       this.lastDoc[id] = doc;
       this.df[id]! += 1;
     }
@@ -187,11 +199,15 @@ export class ShardWriter {
       [SectionId.DocLengths, asBytes(this.docLengths.subarray(0, this.count))],
       [SectionId.BlockOffsets, asBytes(Float64Array.from(this.blockOffsets))],
       [SectionId.BlockCrcs, asBytes(Uint32Array.from(this.blockCrcs))],
+      [
+        SectionId.PageCrcs,
+        asBytes(Uint32Array.from([...pageCrcs(termBlob.view()), ...pageCrcs(postingBlob.view())])),
+      ],
     ];
     const sectionCount = sections.length + 1;
     let offset = align8(PREAMBLE_BYTES + headerByteLength(sectionCount));
     const entries: SectionEntry[] = sections.map(([id, bytes]) => {
-      const entry = { id, offset, length: bytes.length, crc: crc32(bytes) };
+      const entry = { id, offset, length: bytes.length, crc: LAZILY_CHECKED.has(id) ? 0 : crc32(bytes) };
       offset = align8(offset + bytes.length);
       return entry;
     });
@@ -236,6 +252,11 @@ export function buildShardBytes(
     at += block.length;
   }
   return out;
+}
+
+function* pageCrcs(bytes: Uint8Array): Generator<number> {
+  for (let at = 0; at < bytes.length; at += CHECK_PAGE_BYTES)
+    yield crc32(bytes.subarray(at, at + CHECK_PAGE_BYTES));
 }
 
 function asBytes(array: ArrayBufferView): Uint8Array {

@@ -45,8 +45,9 @@ export type Tokenize = (text: string) => string[];
 
 /** Letters and digits, with inner apostrophes kept so possessives can be cut off whole. */
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
-const POSSESSIVE = /['’]s$/;
-const APOSTROPHES = /['’]/g;
+/** The same over raw text, also taking combining marks so a decomposed "é" stays inside its word. */
+const RAW_WORD = /[\p{L}\p{N}\p{M}]+(?:['’][\p{L}\p{N}\p{M}]+)*/gu;
+const ASCII = /^[\x00-\x7f]*$/;
 const MARKS = /\p{M}+/gu;
 const STEM_CACHE_LIMIT = 200_000;
 
@@ -57,25 +58,39 @@ export function createTokenizer(settings: TokenizerSettings): Tokenize {
   let cache = new Map<string, string>();
   const { minLength, maxLength } = settings;
 
+  // Unicode normalisation is slow in V8 and a no-op on ASCII, so only non-ASCII words go through it.
+  const normalise = (word: string): string => {
+    let w = settings.nfkc ? word.normalize("NFKC") : word;
+    if (settings.lowercase) w = w.toLowerCase();
+    if (settings.foldDiacritics) w = w.normalize("NFD").replace(MARKS, "");
+    return w;
+  };
+
+  const emit = (out: string[], token: string): void => {
+    let word = token;
+    if (word.length > maxLength * 2) return;
+    if (word.includes("'") || word.includes("’")) {
+      if (word.endsWith("'s") || word.endsWith("’s")) word = word.slice(0, -2);
+      word = word.replace(/['’]/g, "");
+    }
+    if (stop.has(word)) return;
+    let stemmed = cache.get(word);
+    if (stemmed === undefined) {
+      stemmed = stem(word);
+      if (cache.size >= STEM_CACHE_LIMIT) cache = new Map();
+      cache.set(word, stemmed);
+    }
+    if (stemmed.length < minLength || stemmed.length > maxLength) return;
+    out.push(stemmed);
+  };
+
   return (text: string): string[] => {
-    let s = settings.nfkc ? text.normalize("NFKC") : text;
-    if (settings.lowercase) s = s.toLowerCase();
-    if (settings.foldDiacritics) s = s.normalize("NFD").replace(MARKS, "");
+    const lower = settings.lowercase ? text.toLowerCase() : text;
     const out: string[] = [];
-    for (const match of s.matchAll(WORD)) {
-      let word = match[0];
-      if (word.length > maxLength * 2) continue;
-      if (POSSESSIVE.test(word)) word = word.slice(0, -2);
-      word = word.replace(APOSTROPHES, "");
-      if (stop.has(word)) continue;
-      let stemmed = cache.get(word);
-      if (stemmed === undefined) {
-        stemmed = stem(word);
-        if (cache.size >= STEM_CACHE_LIMIT) cache = new Map();
-        cache.set(word, stemmed);
-      }
-      if (stemmed.length < minLength || stemmed.length > maxLength) continue;
-      out.push(stemmed);
+    for (const match of lower.matchAll(RAW_WORD)) {
+      const raw = match[0];
+      if (ASCII.test(raw)) emit(out, raw);
+      else for (const m of normalise(raw).matchAll(WORD)) emit(out, m[0]);
     }
     return out;
   };

@@ -189,12 +189,27 @@ describe("bad shards fail clearly", () => {
     expect(() => openShard(bad)).toThrow(/header checksum mismatch/);
   });
 
-  it("rejects corrupt postings at open", () => {
+  it("rejects corrupt passage lengths at open", () => {
     const bad = bytes.slice();
-    const postings = sectionOf(bytes, SectionId.Postings);
-    flip(bad, postings.offset + 3);
-    expect(() => openShard(bad)).toThrow(/checksum mismatch in the postings section/);
+    flip(bad, sectionOf(bytes, SectionId.DocLengths).offset + 1);
+    expect(() => openShard(bad)).toThrow(/checksum mismatch in the passage lengths section/);
   });
+
+  for (const [name, id] of [
+    ["postings", SectionId.Postings],
+    ["terms", SectionId.Terms],
+  ] as const) {
+    it(`rejects corrupt ${name} when a query first reads them`, () => {
+      const bad = bytes.slice();
+      flip(bad, sectionOf(bytes, id).offset + 3);
+      const shard = openShard(bad);
+      const everyTerm = () => {
+        for (const p of PASSAGES) shard.search(`${p.title} ${p.text}`, 1);
+      };
+      expect(everyTerm).toThrow(new RegExp(`checksum mismatch in the ${name} section \\(page 0\\)`));
+      expect(() => openShard(bad, { verify: false })).not.toThrow();
+    });
+  }
 
   it("rejects a corrupt passage block when it is read, and names it", () => {
     const bad = bytes.slice();
