@@ -79,12 +79,16 @@ async function openSearcher(
 
 let runtime: Promise<PythonRuntime> | undefined;
 
+// Interpreter-level output (SyntaxWarnings of library sources...) is not the model's: prints are captured
+// by the prelude. In a worker thread Pyodide's default stdout would also write to an undefined fd.
+const quiet = { stdout: () => {}, stderr: () => {} };
+
 async function start(init: BrowserWorkerInit): Promise<PythonRuntime> {
   const { loadPyodide } = (await import(
     /* @vite-ignore */ `${init.pyodideURL}pyodide.mjs`
   )) as typeof import("pyodide");
   const [pyodide, search] = await Promise.all([
-    loadPyodide({ indexURL: init.pyodideURL, packages: [] }),
+    loadPyodide({ indexURL: init.pyodideURL, packages: [], ...quiet }),
     openSearcher(init.shard),
   ]);
   if (init.interrupt) pyodide.setInterruptBuffer(init.interrupt);
@@ -110,6 +114,7 @@ const api: BrowserWorkerApi = {
   discardCandidates: async () => (await ready()).discardCandidates(),
   reset: async () => (await ready()).reset(),
   replay: async (codes, ms) => (await ready()).replay(codes, ms),
+  prepare: async (code) => (await ready()).prepare(code),
   probeGlobals: async (names) => (await ready()).probeGlobals(names),
 };
 expose(api);

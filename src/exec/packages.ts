@@ -8,6 +8,8 @@ export interface PackageEntry {
   version: string;
   /** Packages to load first. */
   requires: string[];
+  /** Set when the zip carries byte-compiled files, e.g. "cpython-314" (they only help that Python). */
+  pyc?: string;
 }
 
 export interface PackageManifest {

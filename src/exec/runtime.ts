@@ -46,6 +46,11 @@ export interface RuntimeApi {
   reset(): void | Promise<void>;
   /** Re-run earlier successful actions after a restart; "" when all succeeded, else the first error. */
   replay(codes: string[], timeoutMs: number): Promise<string>;
+  /**
+   * Installs and imports the authorized packages the code imports (sympy...), before the action's time
+   * limit starts; returns an error message when one is unavailable, else "".
+   */
+  prepare(code: string): Promise<string>;
   /** typeof each global in the worker scope (tests check the network primitives are gone). */
   probeGlobals(names: string[]): Record<string, string> | Promise<Record<string, string>>;
 }
@@ -73,6 +78,8 @@ export class PythonRuntime implements RuntimeApi {
       replay: get("replay"),
       packages_to_load: get("packages_to_load"),
       installed: get("installed"),
+      site_packages: get("site_packages"),
+      import_packages: get("import_packages"),
     };
   }
 
@@ -126,6 +133,11 @@ export class PythonRuntime implements RuntimeApi {
     this.fns.reset!();
   }
 
+  async prepare(code: string): Promise<string> {
+    const missing = await this.ensurePackages(code);
+    return missing?.message ?? "";
+  }
+
   async replay(codes: string[], timeoutMs: number): Promise<string> {
     for (const code of codes) await this.ensurePackages(code);
     return this.fns.replay!(JSON.stringify(codes), timeoutMs / 1000) as string;
@@ -165,9 +177,17 @@ export class PythonRuntime implements RuntimeApi {
   /** Installs the authorized packages the code imports (sympy, mpmath...) before it runs. */
   private async ensurePackages(code: string): Promise<RawResult["error"] | undefined> {
     const wanted = JSON.parse(this.fns.packages_to_load!(code) as string) as string[];
+    if (!wanted.length) return undefined;
     for (const name of wanted) {
       const error = await this.install(name, []);
       if (error) return { type: "ModuleNotFoundError", message: error };
+    }
+    try {
+      this.fns.import_packages!(JSON.stringify(wanted));
+    } catch (err) {
+      const detail =
+        err instanceof Error ? (err.message.trim().split("\n").at(-1) ?? err.message) : String(err);
+      return { type: "ImportError", message: `Code execution failed due to: ImportError: ${detail}` };
     }
     return undefined;
   }
@@ -183,7 +203,7 @@ export class PythonRuntime implements RuntimeApi {
       const error = await this.install(dep, [...chain, name]);
       if (error) return error;
     }
-    this.pyodide.unpackArchive(pkg.zip, "zip");
+    this.pyodide.unpackArchive(pkg.zip, "zip", { extractDir: this.fns.site_packages!() as string });
     this.fns.installed!();
     this.loaded.add(name);
     return undefined;

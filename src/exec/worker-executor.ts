@@ -30,10 +30,12 @@ export type SpawnWorker = (config: RuntimeConfig) => Promise<WorkerConnection>;
 
 /** After the interrupt, how long the worker may take to come back before it is terminated. */
 const INTERRUPT_GRACE_MS = 1000;
+/** Installing and importing a package (sympy) before an action; not counted in the action's limit. */
+const PREPARE_LIMIT_MS = 120_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-type Outcome =
-  | { kind: "done"; raw: RawResult }
+type Outcome<T> =
+  | { kind: "done"; raw: T }
   | { kind: "timeout" | "abort" }
   | { kind: "crash"; detail: string };
 
@@ -106,7 +108,7 @@ export class WorkerExecutor implements Executor {
   run(code: string, options: RunOptions = {}): Promise<ExecutionResult> {
     return this.serial(async () => {
       checkCode(code);
-      const result = await this.execute((api, ms) => api.run(code, ms), options);
+      const result = await this.execute(code, (api, ms) => api.run(code, ms), options);
       if (!result.error && !result.restarted) this.history.push(code);
       return result;
     });
@@ -119,7 +121,7 @@ export class WorkerExecutor implements Executor {
       const same = sameId === undefined ? undefined : this.candidates.get(sameId);
       if (same) return { ...same.result, reused: true };
       const candidateId = this.nextCandidateId++;
-      const result = await this.execute((api, ms) => api.runCandidate(code, candidateId, ms), options);
+      const result = await this.execute(code, (api, ms) => api.runCandidate(code, candidateId, ms), options);
       const candidate: CandidateResult = { ...result, candidateId, reused: false };
       // A restart during this run dropped every candidate namespace, this one included.
       if (result.restarted) for (const c of this.candidates.values()) c.lost = true;
@@ -139,7 +141,7 @@ export class WorkerExecutor implements Executor {
       }
       if (candidate.lost) {
         // Its namespace died with a restarted worker: rebuild it by running the code in the episode namespace.
-        const rerun = await this.execute((api, ms) => api.run(candidate.code, ms), {});
+        const rerun = await this.execute(candidate.code, (api, ms) => api.run(candidate.code, ms), {});
         if (!rerun.error) this.history.push(candidate.code);
         this.pendingNotices.push(
           "The chosen action was executed again after the Python interpreter restarted; its effects may differ.",
@@ -182,6 +184,7 @@ export class WorkerExecutor implements Executor {
   }
 
   private async execute(
+    code: string,
     call: (api: Remote<RuntimeApi>, timeoutMs: number) => Promise<RawResult>,
     options: RunOptions,
   ): Promise<ExecutionResult> {
@@ -198,7 +201,15 @@ export class WorkerExecutor implements Executor {
     }
     const conn = await this.connection;
     if (conn.interrupt) Atomics.store(conn.interrupt, 0, 0);
-    const outcome = await this.race(conn, call(conn.api, timeoutMs), timeoutMs, options.signal);
+    const prepared = await this.race(conn, conn.api.prepare(code), PREPARE_LIMIT_MS, options.signal);
+    if (prepared.kind === "done" && prepared.raw) {
+      const type = prepared.raw.includes("ImportError:") ? "ImportError" : "ModuleNotFoundError";
+      return finish(errorResult(type, prepared.raw), started, notices);
+    }
+    const outcome =
+      prepared.kind === "done"
+        ? await this.race(conn, call(conn.api, timeoutMs), timeoutMs, options.signal)
+        : prepared;
     // The restart may have queued a notice (a failed replay) for whoever runs next.
     notices.push(...this.pendingNotices.splice(0));
     if (outcome.kind === "done") {
@@ -240,16 +251,16 @@ export class WorkerExecutor implements Executor {
     return { ...finish(raw, started, notices), restarted: true };
   }
 
-  private race(
+  private race<T>(
     conn: WorkerConnection,
-    pending: Promise<RawResult>,
+    pending: Promise<T>,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
+  ): Promise<Outcome<T>> {
+    return new Promise<Outcome<T>>((resolve) => {
       let settled = false;
       const timers: ReturnType<typeof setTimeout>[] = [];
-      const settle = (outcome: Outcome) => {
+      const settle = (outcome: Outcome<T>) => {
         if (settled) return;
         settled = true;
         for (const t of timers) clearTimeout(t);

@@ -53,8 +53,15 @@ async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUna
   }
 }
 
+// Interpreter-level output (SyntaxWarnings of library sources...) is not the model's: prints are captured
+// by the prelude. In a worker thread Pyodide's default stdout would also write to an undefined fd.
+const quiet = { stdout: () => {}, stderr: () => {} };
+
 async function start(): Promise<RuntimeApi> {
-  const [pyodide, search] = await Promise.all([loadPyodide({ indexURL: data.indexURL }), openSearcher()]);
+  const [pyodide, search] = await Promise.all([
+    loadPyodide({ indexURL: data.indexURL, ...quiet }),
+    openSearcher(),
+  ]);
   if (data.interrupt) pyodide.setInterruptBuffer(data.interrupt);
   const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
   const runtime = PythonRuntime.create(pyodide, data.config, {
@@ -103,6 +110,7 @@ const api: RuntimeApi & { ready(): Promise<true> } = {
   discardCandidates: async () => (await ready).discardCandidates(),
   reset: async () => (await ready).reset(),
   replay: async (codes, ms) => (await ready).replay(codes, ms),
+  prepare: async (code) => (await ready).prepare(code),
   probeGlobals: async (names) => (await ready).probeGlobals(names),
 };
 expose(api, nodeEndpoint(port));

@@ -172,6 +172,8 @@ def _safe_import(name, globals=None, locals=None, fromlist=(), level=0):
     if not _module_authorized(name):
         raise _import_refusal(name)
     module = _builtins.__import__(name, globals, locals, fromlist, level)
+    if name.split(".")[0] in _GUARDED_PACKAGES:
+        _guard_library_modules()
     for item in fromlist or ():
         if item == "*":
             exported = getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")])
@@ -655,6 +657,103 @@ def packages_to_load(code):
             if _importlib_util.find_spec(root) is None:
                 wanted.append(root)
     return _json.dumps(wanted)
+
+
+# ---------------------------------------------------------------- library eval/exec (sympy)
+
+# sympy evaluates strings (sympify, parse_expr, lambdify) with eval/exec and the real builtins, which
+# would hand the model a way around every check above: sympify("__import__('os')"). Every loaded
+# sympy/mpmath module gets guarded eval/exec as module globals (shadowing the builtins): code whose
+# names include dunders or frame attributes is refused, and it runs with the sandbox's builtins.
+_GUARDED_PACKAGES = ("sympy", "mpmath")
+_LIBRARY_DEPENDENCIES = {"mpmath"}
+_real_eval = eval
+_real_exec = exec
+_guarded_modules = set()
+
+
+def _library_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if level == 0 and name.split(".")[0] in _LIBRARY_DEPENDENCIES and name.split(".")[0] not in _HARD_DENIED:
+        return _builtins.__import__(name, globals, locals, fromlist, level)
+    try:
+        return _safe_import(name, globals, locals, fromlist, level)
+    except InterpreterError as refusal:
+        # Libraries probe optional modules (lambdify tries scipy, numpy...) and expect ImportError.
+        raise ModuleNotFoundError(str(refusal)) from None
+
+
+_LIBRARY_BUILTINS = dict(_SAFE_BUILTINS, __import__=_library_import)
+
+
+def _code_names(code):
+    names = set(code.co_names) | set(code.co_varnames)
+    for const in code.co_consts:
+        if isinstance(const, _types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _check_library_code(source, mode):
+    code = source if isinstance(source, _types.CodeType) else compile(source, "<string>", mode)
+    for name in _code_names(code):
+        if (name.startswith("__") and name not in _ALLOWED_DUNDER_NAMES) or name in _FRAME_ATTRS:
+            raise InterpreterError(f"Forbidden name in evaluated string: {name}")
+    return code
+
+
+def _sanitize_globals(namespace):
+    if namespace is None:
+        namespace = {}
+    for key, value in list(namespace.items()):
+        if id(value) in _DANGEROUS_BUILTINS:
+            namespace[key] = _SAFE_BUILTINS.get(key, _forbidden(key))
+    namespace["__builtins__"] = _LIBRARY_BUILTINS
+    return namespace
+
+
+def _guarded_eval(source, globals=None, locals=None):
+    code = _check_library_code(source, "eval")
+    return _real_eval(code, _sanitize_globals(globals), locals)
+
+
+def _guarded_exec(source, globals=None, locals=None, **kwargs):
+    code = _check_library_code(source, "exec")
+    return _real_exec(code, _sanitize_globals(globals), locals)
+
+
+def _guard_library_modules():
+    for name, module in list(_sys.modules.items()):
+        if name in _guarded_modules or name.split(".")[0] not in _GUARDED_PACKAGES or module is None:
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict):
+            namespace.setdefault("eval", _guarded_eval)
+            namespace.setdefault("exec", _guarded_exec)
+        _guarded_modules.add(name)
+
+
+# Modules that evaluate strings and are otherwise imported lazily, inside the call that needs them.
+_EAGER_SUBMODULES = {
+    "sympy": ("sympy.parsing.sympy_parser", "sympy.utilities.lambdify", "sympy.parsing.ast_parser"),
+}
+
+
+def site_packages():
+    return next(p for p in _sys.path if p.endswith("site-packages"))
+
+
+def import_packages(names_json):
+    """Imports freshly installed packages outside any action's time limit (sympy takes seconds)."""
+    import importlib
+
+    for name in _json.loads(names_json):
+        importlib.import_module(name)
+        for sub in _EAGER_SUBMODULES.get(name, ()):
+            try:
+                importlib.import_module(sub)
+            except ImportError:
+                pass
+    _guard_library_modules()
 
 
 def installed():
