@@ -184,6 +184,40 @@ describe("the page with the replay engine", () => {
     expect(await page.locator("#shard-status").textContent()).toContain("shard.pas");
   });
 
+  it("runs SAG with n = 3 in the page: candidates executed in Pyodide, votes shown, majority wins", async () => {
+    await setSettings(page, { n: "3" });
+    const say = (text: string) => `Thought: compute.\nCode:\n\`\`\`py\nprint(${text})\n\`\`\``;
+    const done = 'Thought: done.\nCode:\n```py\nfinal_answer("42")\n```';
+    await pickReplay(
+      page,
+      await writeJson(
+        work,
+        "sag.json",
+        replayTrajectory("6*7?", [say("6*7"), say("6+7"), say("42"), done, done, done]),
+      ),
+    );
+    expect(await ask(page, "6*7?")).toBe("answered");
+    const sag = page.locator('#trace .step[data-step="1"] .sag');
+    expect(await sag.locator(".vote-summary").textContent()).toMatch(
+      /^Vote \(exact\): 3 of 3 candidates generated, 3 executed; winner #0 \(majority\)/,
+    );
+    expect(await sag.locator(".vote-groups li.winner").textContent()).toBe('2 votes for "42\\n" (#0, #2)');
+    expect(await page.locator('#trace .step[data-step="1"] .observation pre').textContent()).toContain("42");
+    expect(await page.locator("#answer .answer-text").textContent()).toBe("42");
+  });
+
+  it("refuses a file that is not a trajectory, and keeps the replay it had", async () => {
+    await pickReplay(page, await writeJson(work, "good.json", replayTrajectory("Q?", [ANSWER_STEP])));
+    const broken = join(work, "broken.json");
+    await writeFile(broken, '{"schema": "pocket-agent/trajectory", "version": 1, "steps": [');
+    await page.setInputFiles("#replay-file", broken);
+    const error = page.locator("#error");
+    await error.waitFor({ state: "visible" });
+    expect(await error.textContent()).toMatch(/^broken\.json: trajectory is not valid JSON/);
+    expect(await ask(page, "Q?")).toBe("answered");
+    expect(await page.locator("#answer .answer-text").textContent()).toBe("Tulsa");
+  });
+
   it("stops a run with the Stop button and keeps the question", async () => {
     await setSettings(page, { actionTimeout: "30" });
     const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
