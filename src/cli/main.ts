@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerAsk } from "./commands/ask.ts";
 import { registerEval } from "./commands/eval.ts";
 import { registerShard } from "./commands/shard.ts";
+import { registerSft, registerTeach } from "./commands/teach.ts";
 
 const program = new Command("pocket-agent")
   .description("A small code agent that runs on your own machine.")
@@ -12,6 +13,8 @@ const program = new Command("pocket-agent")
 registerAsk(program);
 registerEval(program);
 registerShard(program);
+registerTeach(program);
+registerSft(program);
 
 try {
   await program.parseAsync(process.argv);

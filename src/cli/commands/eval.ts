@@ -8,6 +8,7 @@ import type { PromptPack } from "../../agent/prompt-pack.ts";
 import { type Benchmark, parseBenchmark, selectExamples, type TaskKind } from "../../eval/benchmark.ts";
 import { openRunOutput } from "../../eval/node/output.ts";
 import { readSource } from "../../eval/node/read-source.ts";
+import type { RunRecord } from "../../eval/record.ts";
 import { buildReport, type RunReport } from "../../eval/report.ts";
 import { runQuestions } from "../../eval/run.ts";
 import { scoreAnswer } from "../../eval/score.ts";
@@ -101,6 +102,8 @@ export interface RunSpec {
   /** Replaces the default per-question run (teach adds FTP and filtering). */
   runOne?: RunOneFactory;
   label?: string;
+  /** After the run, with every record of the selection: extra report fields, extra files. */
+  finish?: (records: RunRecord[], outDir: string) => Promise<Record<string, unknown>>;
 }
 
 export type RunOneFactory = (ctx: {
@@ -207,13 +210,15 @@ export async function runBenchmark(
       shard: options.shard ?? null,
     },
   });
-  await output.writeReport(report);
+  const extra = spec.finish ? await spec.finish(records, options.out) : {};
+  const full = { ...report, ...extra };
+  await output.writeReport(full);
   if (result.stopped) {
     throw new Error(
       `stopped at question ${result.stopped.id}: ${result.stopped.reason} (${records.length} of ${selected.length} recorded in ${output.recordsPath}; run the same command again to resume)`,
     );
   }
-  return report;
+  return full;
 }
 
 function printSummary(report: RunReport, out: string): void {
