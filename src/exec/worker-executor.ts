@@ -32,6 +32,7 @@ export type SpawnWorker = (config: RuntimeConfig) => Promise<WorkerConnection>;
 const INTERRUPT_GRACE_MS = 1000;
 /** Installing and importing a package (sympy) before an action; not counted in the action's limit. */
 const PREPARE_LIMIT_MS = 120_000;
+const IMPORTS = /\bimport\b/;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 type Outcome<T> =
@@ -201,7 +202,10 @@ export class WorkerExecutor implements Executor {
     }
     const conn = await this.connection;
     if (conn.interrupt) Atomics.store(conn.interrupt, 0, 0);
-    const prepared = await this.race(conn, conn.api.prepare(code), PREPARE_LIMIT_MS, options.signal);
+    // Only code that imports can need a package installed first; the rest saves a round trip.
+    const prepared: Outcome<string> = IMPORTS.test(code)
+      ? await this.race(conn, conn.api.prepare(code), PREPARE_LIMIT_MS, options.signal)
+      : { kind: "done", raw: "" };
     if (prepared.kind === "done" && prepared.raw) {
       const type = prepared.raw.includes("ImportError:") ? "ImportError" : "ModuleNotFoundError";
       return finish(errorResult(type, prepared.raw), started, notices);
