@@ -25,6 +25,8 @@ export interface Benchmark {
   source: string;
   metadata: Record<string, unknown>;
   examples: BenchmarkExample[];
+  /** Ids of examples left out because they carry no gold answer (null, missing or empty). */
+  withoutAnswer: string[];
 }
 
 export class BenchmarkFormatError extends Error {
@@ -34,7 +36,7 @@ export class BenchmarkFormatError extends Error {
 const exampleSchema = z.looseObject({
   id: z.union([z.string().min(1), z.number()]),
   question: z.string().trim().min(1, "is empty"),
-  answer: z.union([z.string(), z.number()]),
+  answer: z.union([z.string(), z.number(), z.null()]).optional(),
 });
 
 const fileSchema = z.object({
@@ -65,7 +67,9 @@ export function parseBenchmark(text: string, source: string, kind?: TaskKind): B
     );
   }
   const seen = new Set<string>();
-  const examples = file.data.examples.map((raw, index): BenchmarkExample => {
+  const withoutAnswer: string[] = [];
+  const examples: BenchmarkExample[] = [];
+  file.data.examples.forEach((raw, index) => {
     const parsed = exampleSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -78,12 +82,20 @@ export function parseBenchmark(text: string, source: string, kind?: TaskKind): B
     if (seen.has(key))
       throw new BenchmarkFormatError(`benchmark ${source}: examples[${index}]: duplicate id ${key}`);
     seen.add(key);
-    return { id: key, question, answer, extra };
+    // A few reference files hold examples whose answer was lost (null or ""): they cannot be scored.
+    if (answer === undefined || answer === null || (typeof answer === "string" && !answer.trim())) {
+      withoutAnswer.push(key);
+      return;
+    }
+    examples.push({ id: key, question, answer, extra });
   });
+  if (examples.length === 0) {
+    throw new BenchmarkFormatError(`benchmark ${source}: no example has a gold answer`);
+  }
   const metadata = file.data.metadata ?? {};
   const info = metadata["dataset_info"] as { name?: unknown } | undefined;
   const name = typeof info?.name === "string" && info.name ? info.name : baseName(source);
-  return { name, kind: kind ?? inferKind(name, source), source, metadata, examples };
+  return { name, kind: kind ?? inferKind(name, source), source, metadata, examples, withoutAnswer };
 }
 
 /** The examples a run covers: `offset` skipped, at most `limit` kept. */

@@ -41,6 +41,16 @@ describe("parseBenchmark", () => {
     expect(gsm.name).toBe("MATH");
   });
 
+  it("leaves out, and lists, examples whose gold answer is missing in the reference files", () => {
+    const medium = parseBenchmark(sharedText("data/benchmarks/math_medium_1000_20250430.json"), "m.json");
+    expect(medium.withoutAnswer).toEqual(["124", "519"]);
+    expect(medium.examples).toHaveLength(998);
+    const math = parseBenchmark(sharedText("data/benchmarks/math_1000_20250414.json"), "m.json");
+    expect(math.withoutAnswer).toEqual(["174", "499"]);
+    const none = JSON.stringify({ examples: [{ id: 1, question: "q", answer: null }] });
+    expect(() => parseBenchmark(none, "none.json")).toThrow(/no example has a gold answer/);
+  });
+
   it("lets the caller override the task kind", () => {
     const text = JSON.stringify({ metadata: {}, examples: [{ id: 1, question: "q", answer: "a" }] });
     expect(parseBenchmark(text, "my-set.json").kind).toBe("fact");

@@ -116,6 +116,13 @@ describe("math equivalence on real answers", () => {
     expect(mathEqual(null, gold(MATH, "3"))).toBe(false);
   });
 
+  it("follows the reference's percentage rule: x matches gold, gold/100 and gold*100", () => {
+    // Lenient on purpose, as the reference's math_equal(include_percentage=True): 75 vs 3/4 counts.
+    expect(mathEqual("75", "\\frac{3}{4}")).toBe(true);
+    expect(mathEqual("0.5", "50")).toBe(true);
+    expect(mathEqual("5", "50")).toBe(false);
+  });
+
   it("compares GSM-Hard float answers with a relative tolerance", () => {
     const GSM = "gsm_hard_500_20250507.json";
     expect(gold(GSM, "1309")).toBe(13138980);
@@ -139,6 +146,20 @@ describe("math equivalence on real answers", () => {
     expect(mathEqual("[-\\frac18, \\frac{1}{4}]", gold(OLYM, "8"))).toBe(false);
     // The reference compares the elements only, so the bracket kind does not matter.
     expect(mathEqual("(-\\frac18, \\frac{1}{8})", gold(OLYM, "8"))).toBe(true);
+  });
+
+  it.each([
+    "math_500_20250414.json",
+    "gsm_hard_500_20250507.json",
+    "aime_90_20250504.json",
+    "olymath_200_20250511.json",
+    "math_1000_20250414.json",
+    "math_medium_1000_20250430.json",
+  ])("accepts every gold answer of %s in a boxed sentence", (file) => {
+    const rejected = bench(file)
+      .examples.filter((e) => !mathEqual(`The answer is $\\boxed{${e.answer}}$.`, e.answer))
+      .map((e) => e.id);
+    expect(rejected).toEqual([]);
   });
 
   it("scores math through scoreAnswer with the extracted text", () => {

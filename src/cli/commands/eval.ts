@@ -157,6 +157,12 @@ export async function runBenchmark(
     });
 
   const label = spec.label ?? `eval ${benchmark.name}`;
+  if (benchmark.withoutAnswer.length) {
+    const ids = benchmark.withoutAnswer;
+    process.stderr.write(
+      `${label}: ${ids.length} example(s) without a gold answer left out (id ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", ..." : ""})\n`,
+    );
+  }
   const progress = createProgress(label, { total: todo.length });
   if (selected.length > todo.length) {
     process.stderr.write(
