@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -213,5 +215,26 @@ describe("builder options and bad input", () => {
   it("a missing shard directory gives a clear error", async () => {
     await expect(openShardFrom({ path: join(work, "nowhere") })).rejects.toThrow(/no shard at/);
     await expect(openShardFrom({ path: work })).rejects.toThrow(ShardFormatError);
+  });
+});
+
+describe("openShardSearcher sources", () => {
+  it("fetches a shard from a URL (as the browser worker does)", async () => {
+    const out = join(work, "served");
+    await buildShard({ inputs: [join(WIKI, "kag_2wiki_dev_2.json")], outDir: out });
+    const bytes = await readFile(join(out, "shard.pas"));
+    const server = createServer((req, res) => {
+      if (req.url === "/shard.pas") res.end(bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const searcher = await openShardSearcher({ url: `${base}/shard.pas` });
+      expect(searcher.search("Teutberga queen", 1)[0]?.title).toBe("Teutberga");
+      await expect(openShardSearcher({ url: `${base}/missing.pas` })).rejects.toThrow(/HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 });
