@@ -147,6 +147,29 @@ describe("pocket-agent eval", () => {
     expect(report.fallbackRate).toBe(0.5);
   });
 
+  it("runs questions concurrently, one Pyodide worker each", async () => {
+    const out = join(dir, "concurrent");
+    // The same completion for every question, so the order in which workers ask does not matter.
+    const answer = "Thought: I recall it.\nCode:\n```py\nfinal_answer('James Madison')\n```";
+    server = await startTestServer({ completions: [answer, answer, answer] });
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      BAMBOOGLE,
+      "--limit",
+      "3",
+      "--concurrency",
+      "2",
+      ...model(server),
+      "--out",
+      out,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(server.requests).toHaveLength(3);
+    expect(await readReport(out)).toMatchObject({ questions: 3, correct: 1, status: { answered: 3 } });
+    expect((await readRecords(out)).map((r) => r.id).sort()).toEqual(["0", "1", "2"]);
+  });
+
   it("rejects a damaged benchmark file before running anything", async () => {
     const bad = join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ metadata: {}, examples: [{ id: 1, question: "q" }] }));
