@@ -3,17 +3,20 @@
  * localhost: escape battery with a loopback canary, time limit with and without cross-origin isolation,
  * isolated candidates, and the worker's globals after set-up.
  */
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionResult, RunOptions } from "../../src/exec/executor.ts";
 import { launchChromium, openPage } from "./harness/browser.ts";
 import { ESCAPE_ATTEMPTS } from "./harness/escape-battery.ts";
 import type { ExecutorHarness } from "./harness/pages/executor-page.ts";
-import { type RunningVite, startVite } from "./harness/vite-server.ts";
+import { REPO_ROOT, type RunningVite, startVite } from "./harness/vite-server.ts";
 
 const PAGE = "tests/e2e/harness/pages/executor.html";
+const packagesBuilt = existsSync(join(REPO_ROOT, "public/py-packages/manifest.json"));
 
 let vite: RunningVite;
 let plainVite: RunningVite;
@@ -124,6 +127,14 @@ describe("cross-origin isolated page", () => {
     expect(r.error?.type).toBe("TimeoutError");
     expect(r.restarted).toBeUndefined();
     expect((await run(page, "kept + 1")).output).toBe("42");
+  });
+
+  it.skipIf(!packagesBuilt)("imports sympy from the same-origin package folder", async () => {
+    const r = await run(page, "import sympy\nx = sympy.Symbol('x')\nsympy.solve(x**2 - 9, x)");
+    expect(r.error).toBeUndefined();
+    expect(r.output).toBe("[-3, 3]");
+    const sympifyEscape = await run(page, "sympy.sympify(\"__import__('os').getcwd()\")");
+    expect(sympifyEscape.error?.message).toMatch(/Forbidden name in evaluated string: __import__/);
   });
 
   it("isolates candidates and commits without re-running", async () => {
