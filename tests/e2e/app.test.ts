@@ -234,6 +234,71 @@ describe("the page with the replay engine", () => {
   });
 });
 
+describe("the page with an OpenAI-compatible server", () => {
+  it("shows a model's answer as an answer (no replay banner), and an unreachable server as a clear error", async () => {
+    const requests: { messages: { role: string }[]; stop: string[]; stream?: boolean }[] = [];
+    const server = createServer((req, res) => {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Access-Control-Allow-Headers", "content-type, authorization");
+      if (req.method === "OPTIONS") return void res.writeHead(204).end();
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const request = JSON.parse(body);
+        requests.push(request);
+        if (request.stream) {
+          // The page streams tokens when n = 1: answer as server-sent events, a few characters at a time.
+          res.writeHead(200, { "Content-Type": "text/event-stream" });
+          for (const piece of ANSWER_STEP.match(/[\s\S]{1,8}/g) ?? []) {
+            res.write(
+              `data: ${JSON.stringify({ model: "local-student", choices: [{ index: 0, delta: { content: piece } }] })}\n\n`,
+            );
+          }
+          res.write(
+            `data: ${JSON.stringify({ model: "local-student", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+          );
+          return void res.end("data: [DONE]\n\n");
+        }
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(
+          JSON.stringify({
+            model: "local-student",
+            choices: [
+              { index: 0, finish_reason: "stop", message: { role: "assistant", content: ANSWER_STEP } },
+            ],
+            usage: { prompt_tokens: 10, completion_tokens: 5 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(app.url);
+      await setSettings(page, { engine: "openai", openaiBaseUrl: base, openaiModel: "local-student" });
+      expect(await ask(page, QUESTION)).toBe("answered");
+      expect(await page.locator("#replay-banner").isVisible()).toBe(false);
+      expect(await page.locator("#answer h2").textContent()).toBe("Answer");
+      expect(await page.locator("#answer .answer-text").textContent()).toBe("Tulsa");
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).toMatchObject({ stream: true, model: "local-student" });
+      expect(requests[0]!.stop).toEqual(expect.arrayContaining(["<end_code>", "Observation:"]));
+
+      await new Promise((done) => server.close(done));
+      await ask(page, QUESTION);
+      expect(await page.locator("#error").textContent()).toMatch(
+        /^The run failed: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/,
+      );
+      expect(await page.inputValue("#question")).toBe(QUESTION);
+    } finally {
+      server.close();
+      await context.close();
+    }
+  });
+});
+
 describe("the page with web-llm", () => {
   it("says WebGPU is not available in a Chromium without WebGPU, and keeps the question", async () => {
     // `browser` is launched without --enable-unsafe-webgpu: navigator.gpu exists but has no adapter.
