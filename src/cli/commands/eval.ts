@@ -169,6 +169,7 @@ export async function runBenchmark(
       `${label}: resuming, ${selected.length - todo.length} question(s) already in ${output.recordsPath}\n`,
     );
   }
+  const started = performance.now();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
@@ -217,7 +218,13 @@ export async function runBenchmark(
     },
   });
   const extra = spec.finish ? await spec.finish(records, options.out) : {};
-  const full = { ...report, ...extra };
+  // This invocation only (a resumed run adds to earlier records): questions run and wall time.
+  const lastRun = {
+    questions: done,
+    wallMs: Math.round(performance.now() - started),
+    concurrency: options.concurrency,
+  };
+  const full = { ...report, lastRun, ...extra };
   await output.writeReport(full);
   if (result.stopped) {
     throw new Error(
