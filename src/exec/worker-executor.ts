@@ -179,7 +179,9 @@ export class WorkerExecutor implements Executor {
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
     if (this.disposed) return Promise.reject(new Error("executor is disposed"));
-    const next = this.queue.then(task, task);
+    // Node hosts unref their worker so an idle executor never keeps a process alive; a pending call must.
+    const hold = setInterval(() => {}, 1 << 30);
+    const next = this.queue.then(task, task).finally(() => clearInterval(hold));
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -197,3 +197,11 @@ describe("bad input", () => {
     await expect(createNodeExecutor({ authorizedImports: [""] })).rejects.toThrow(/authorizedImports/);
   });
 });
+
+describe("set-up failure", () => {
+  it("rejects with the reason when Pyodide cannot be loaded", async () => {
+    await expect(createNodeExecutor({ indexURL: "/nonexistent/pyodide/" })).rejects.toThrow(
+      /python worker: set-up failed/,
+    );
+  });
+});

@@ -48,7 +48,6 @@ export async function spawnNodeWorker(
   if (options.shard) data.shard = options.shard;
   if (searcherModule) data.searcherModule = searcherModule;
   const worker = new Worker(WORKER_URL, { workerData: data });
-  worker.unref();
   let terminated = false;
   const died = new Promise<string>((resolveDied) => {
     worker.once("error", (err) => resolveDied(err.message));
@@ -57,8 +56,15 @@ export async function spawnNodeWorker(
     });
   });
   const api = wrap<RuntimeApi & { ready(): Promise<true> }>(nodeEndpoint(worker));
-  const ready = await Promise.race([api.ready(), died.then((why) => Promise.reject(new Error(why)))]);
-  if (ready !== true) throw new Error("python worker: set-up failed");
+  try {
+    await Promise.race([api.ready(), died.then((why) => Promise.reject(new Error(why)))]);
+  } catch (err) {
+    terminated = true;
+    void worker.terminate();
+    throw new Error(`python worker: set-up failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+  // Idle workers do not keep the process alive; WorkerExecutor holds the event loop during calls.
+  worker.unref();
   return {
     api,
     interrupt,
