@@ -50,7 +50,8 @@ const GSM_STUDENT = [
   "Thought: I will guess.\nCode:\n```py\nfinal_answer(42)\n```<end_code>",
 ];
 
-describe("pocket-agent eval", () => {
+// Each test runs the CLI (Pyodide start-up included) once or twice on a shared, busy machine.
+describe("pocket-agent eval", { timeout: 300_000 }, () => {
   it("runs the student on a benchmark, writes trajectories and a report, and resumes", async () => {
     const out = join(dir, "gsm");
     server = await startTestServer({ completions: GSM_STUDENT });
@@ -172,12 +173,12 @@ describe("pocket-agent eval", () => {
 
   it("rejects a damaged benchmark file before running anything", async () => {
     const bad = join(dir, "bad.json");
-    await writeFile(bad, JSON.stringify({ metadata: {}, examples: [{ id: 1, question: "q" }] }));
+    await writeFile(bad, JSON.stringify({ metadata: {}, examples: [{ id: 1, answer: "x" }] }));
     server = await startTestServer({ completions: [] });
     const out = join(dir, "bad-out");
     const result = await runCli(["eval", "--benchmark", bad, ...model(server), "--out", out]);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^pocket-agent: benchmark .*bad\.json: examples\[0\]\.answer: /);
+    expect(result.stderr).toMatch(/^pocket-agent: benchmark .*bad\.json: examples\[0\]\.question: /);
     expect(server.requests).toHaveLength(0);
     await expect(stat(out)).rejects.toThrow();
   });

@@ -53,7 +53,8 @@ const TEACHER = [
   "Thought: The mediant 9/16 gives q - p = 7.\nCode:\n```py\nfinal_answer(16 - 9)\n```<end_code>",
 ];
 
-describe("pocket-agent teach", () => {
+// Each test runs the CLI (Pyodide start-up included) once or twice on a shared, busy machine.
+describe("pocket-agent teach", { timeout: 300_000 }, () => {
   it("runs the teacher with first-thought prefixes, filters, and exports SFT data", async () => {
     const out = join(dir, "teach");
     server = await startTestServer({ completions: TEACHER, model: "test-teacher" });

@@ -199,7 +199,8 @@ export async function runBenchmark(
   }
   progress.done(`${done} question(s) run, ${correct} correct`);
 
-  const records = (await output.readAll()).filter((r) => selected.some((e) => e.id === r.id));
+  const selectedIds = new Set(selected.map((e) => e.id));
+  const records = (await output.readAll()).filter((r) => selectedIds.has(r.id));
   const report = buildReport(records, {
     benchmark: benchmark.name,
     kind: benchmark.kind,
