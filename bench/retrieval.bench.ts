@@ -33,6 +33,12 @@ import { buildShardBytes, ShardWriter } from "../src/retrieval/shard-writer.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const WIKI = join(here, "../../shared/data/wiki");
 const K = 10;
+/**
+ * Simple English Wikipedia, for the size projection: ~250k articles of ~200 words of prose on average
+ * once wikitext is stripped (many are stubs), cut into 100-word passages: ceil(words / 100) passages an
+ * article, ~2.5 on average, ~80 words each (the real passages here average 81 words).
+ */
+const SIMPLE_WIKI = { articles: 250_000, meanWordsPerArticle: 200, passagesPerArticle: 2.5 };
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -239,8 +245,10 @@ function oramaEngine(): Engine {
 async function measure(engine: Engine, passages: Passage[], questions: Question[], work: string) {
   settle();
   let t = performance.now();
+  const cpuBefore = process.cpuUsage();
   await engine.build(passages);
   const buildMs = performance.now() - t;
+  const cpu = process.cpuUsage(cpuBefore);
   const serialized = await engine.serialize();
   const file = join(work, engine.name.replace(/\W+/g, "_"));
   await writeFile(file, serialized);
@@ -287,6 +295,7 @@ async function measure(engine: Engine, passages: Passage[], questions: Question[
       "Both@10": round(both / questions.length),
     },
     buildMs: round(buildMs, 1),
+    buildCpuMs: round((cpu.user + cpu.system) / 1000, 1),
     bytesOnDisk,
     loadToFirstQueryMs: round(loadToFirstQueryMs, 2),
     heapAfterLoadBytes: heapAfterLoad,
@@ -315,12 +324,6 @@ async function scaleRun(size: number, vocabFile: string) {
   const vocab = JSON.parse(await readFile(vocabFile, "utf8")) as ReturnType<typeof vocabulary> & {
     queries: string[];
   };
-  const cumulative = new Float64Array(vocab.counts.length);
-  let total = 0;
-  vocab.counts.forEach((c, i) => {
-    total += c;
-    cumulative[i] = total;
-  });
   // Deterministic PRNG (mulberry32) so runs are comparable.
   let seed = 42;
   const random = () => {
@@ -329,22 +332,37 @@ async function scaleRun(size: number, vocabFile: string) {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
+  // Walker/Vose alias table: O(1) draws from the real word frequencies.
+  const count = vocab.counts.length;
+  const total = vocab.counts.reduce((a, b) => a + b, 0);
+  const prob = new Float64Array(count);
+  const alias = new Uint32Array(count);
+  const scaled = vocab.counts.map((c) => (c * count) / total);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => {
+    (p < 1 ? small : large).push(i);
+  });
+  while (small.length && large.length) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s]!;
+    alias[s] = l;
+    scaled[l] = scaled[l]! + scaled[s]! - 1;
+    (scaled[l]! < 1 ? small : large).push(l);
+  }
+  for (const i of [...small, ...large]) prob[i] = 1;
   const word = () => {
-    const r = random() * total;
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cumulative[mid]! < r) lo = mid + 1;
-      else hi = mid;
-    }
-    return vocab.words[lo]!;
+    const r = random() * count;
+    const i = Math.floor(r);
+    return vocab.words[r - i < prob[i]! ? i : alias[i]!]!;
   };
   const work = await mkdtemp(join(tmpdir(), "retrieval-scale-"));
   const blocksPath = join(work, "blocks");
   const fd = openSync(blocksPath, "w");
   let peakHeap = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const writer = new ShardWriter({ onBlock: (b) => writeSync(fd, b) });
   for (let i = 0; i < size; i++) {
     const n = vocab.lengths[Math.floor(random() * vocab.lengths.length)]!;
@@ -357,6 +375,7 @@ async function scaleRun(size: number, vocabFile: string) {
   peakHeap = Math.max(peakHeap, memory());
   closeSync(fd);
   const buildMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const bytes = new Uint8Array(head.length + passagesLength);
   bytes.set(head, 0);
   bytes.set(await readFile(blocksPath), head.length);
@@ -376,6 +395,7 @@ async function scaleRun(size: number, vocabFile: string) {
     passages: shard.info.passages,
     terms: shard.info.terms,
     buildMs: round(buildMs, 0),
+    buildCpuMs: round((cpu.user + cpu.system) / 1000, 0),
     bytesOnDisk: bytes.length,
     indexBytes: bytes.length - (shard.info.sections.passages ?? 0),
     loadToFirstQueryMs: round(loadToFirstQueryMs, 1),
@@ -451,7 +471,24 @@ export async function run(): Promise<Record<string, unknown>> {
       scale = JSON.parse(out.trim().split("\n").pop()!);
     }
 
+    const realTextPerPassage = (real.info.sections.passages ?? 0) / passages.length;
+    const realIndexPerPassage = (real.info.bytes - (real.info.sections.passages ?? 0)) / passages.length;
+    const scaleIndexPerPassage =
+      typeof scale === "object" && scale
+        ? (scale as { indexBytes: number; passages: number }).indexBytes /
+          (scale as { passages: number }).passages
+        : realIndexPerPassage;
+    const simpleWikiPassages = SIMPLE_WIKI.articles * SIMPLE_WIKI.passagesPerArticle;
+    const projection = {
+      assumptions: SIMPLE_WIKI,
+      passages: simpleWikiPassages,
+      textBytesPerPassage: round(realTextPerPassage, 1),
+      indexBytesPerPassage: round(scaleIndexPerPassage, 1),
+      projectedBytes: Math.round(simpleWikiPassages * (realTextPerPassage + scaleIndexPerPassage)),
+    };
+
     return {
+      projectionSimpleEnglishWikipedia: projection,
       corpus: {
         files: files.map((f) => f.slice(WIKI.length + 1)),
         passagesRead: cli.read,

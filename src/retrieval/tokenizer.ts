@@ -49,13 +49,22 @@ const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 const RAW_WORD = /[\p{L}\p{N}\p{M}]+(?:['’][\p{L}\p{N}\p{M}]+)*/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 const MARKS = /\p{M}+/gu;
-const STEM_CACHE_LIMIT = 200_000;
+/** Entries in a word memo before it starts afresh (bounds memory on huge vocabularies). */
+export const MEMO_LIMIT = 500_000;
 
-export function createTokenizer(settings: TokenizerSettings): Tokenize {
+/**
+ * The tokenizer in two steps, so the builder can memoise per surface word: `scan` finds the words
+ * of a text (lower-cased, normalised), `term` turns one into its indexed term or drops it.
+ */
+export interface Analyzer {
+  scan(text: string, visit: (word: string) => void): void;
+  /** The indexed term of a word from `scan`, or undefined for a stop word or a word of bad length. */
+  term(word: string): string | undefined;
+}
+
+export function createAnalyzer(settings: TokenizerSettings): Analyzer {
   const stop = new Set(settings.stopWords);
   const stem = settings.stemmer === "porter" ? porterStemmer : (word: string) => word;
-  // Stemming dominates build time; natural text repeats words a lot, so a bounded memo pays off.
-  let cache = new Map<string, string>();
   const { minLength, maxLength } = settings;
 
   // Unicode normalisation is slow in V8 and a no-op on ASCII, so only non-ASCII words go through it.
@@ -66,32 +75,71 @@ export function createTokenizer(settings: TokenizerSettings): Tokenize {
     return w;
   };
 
-  const emit = (out: string[], token: string): void => {
-    let word = token;
-    if (word.length > maxLength * 2) return;
+  const term = (surface: string): string | undefined => {
+    let word = surface;
+    if (word.length > maxLength * 2) return undefined;
     if (word.includes("'") || word.includes("’")) {
       if (word.endsWith("'s") || word.endsWith("’s")) word = word.slice(0, -2);
       word = word.replace(/['’]/g, "");
     }
-    if (stop.has(word)) return;
-    let stemmed = cache.get(word);
-    if (stemmed === undefined) {
-      stemmed = stem(word);
-      if (cache.size >= STEM_CACHE_LIMIT) cache = new Map();
-      cache.set(word, stemmed);
-    }
-    if (stemmed.length < minLength || stemmed.length > maxLength) return;
-    out.push(stemmed);
+    if (stop.has(word)) return undefined;
+    const stemmed = stem(word);
+    if (stemmed.length < minLength || stemmed.length > maxLength) return undefined;
+    return stemmed;
   };
 
-  return (text: string): string[] => {
+  // A hand-rolled scan: runs of [a-z0-9] (most words) are visited directly; a run that holds an
+  // apostrophe or any non-ASCII character goes through the Unicode regex and normalisation.
+  const scan = (text: string, visit: (word: string) => void): void => {
     const lower = settings.lowercase ? text.toLowerCase() : text;
-    const out: string[] = [];
-    for (const match of lower.matchAll(RAW_WORD)) {
-      const raw = match[0];
-      if (ASCII.test(raw)) emit(out, raw);
-      else for (const m of normalise(raw).matchAll(WORD)) emit(out, m[0]);
+    const n = lower.length;
+    let i = 0;
+    while (i < n) {
+      if (!isRunChar(lower.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let simple = true;
+      for (; i < n; i++) {
+        const c = lower.charCodeAt(i);
+        if (!isRunChar(c)) break;
+        if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) simple = false;
+      }
+      const run = lower.slice(start, i);
+      if (simple) visit(run);
+      else {
+        for (const m of run.matchAll(RAW_WORD)) {
+          const raw = m[0];
+          if (ASCII.test(raw)) visit(raw);
+          else for (const w of normalise(raw).matchAll(WORD)) visit(w[0]);
+        }
+      }
     }
+  };
+  return { scan, term };
+}
+
+export function createTokenizer(settings: TokenizerSettings): Tokenize {
+  const { scan, term } = createAnalyzer(settings);
+  // Stemming is the costly step and text repeats words a lot, so a bounded memo pays off.
+  let cache = new Map<string, string | null>();
+  return (text: string): string[] => {
+    const out: string[] = [];
+    scan(text, (word) => {
+      let t = cache.get(word);
+      if (t === undefined) {
+        t = term(word) ?? null;
+        if (cache.size >= MEMO_LIMIT) cache = new Map();
+        cache.set(word, t);
+      }
+      if (t !== null) out.push(t);
+    });
     return out;
   };
+}
+
+/** ASCII letters and digits (any case), apostrophes, and everything non-ASCII (sorted out by the regex). */
+function isRunChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 39 || c >= 128;
 }
