@@ -37,7 +37,19 @@ export function offlineServiceWorker(): Plugin[] {
           // Same-origin shards and self-hosted model libraries (web-llm does not cache same-origin .wasm).
           urlPattern: ({ sameOrigin, url }) => sameOrigin && /\.(pas|wasm)$/.test(url.pathname),
           handler: "CacheFirst",
-          options: { cacheName: "pocket-agent-local-assets" },
+          options: {
+            cacheName: "pocket-agent-local-assets",
+            // Never keep a host's HTML page (its answer for a missing file) under a shard or model URL.
+            plugins: [
+              {
+                cacheWillUpdate: async ({ response }) =>
+                  response.status === 200 &&
+                  !(response.headers.get("content-type") ?? "").includes("text/html")
+                    ? response
+                    : null,
+              },
+            ],
+          },
         },
       ],
     },

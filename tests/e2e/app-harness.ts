@@ -34,7 +34,21 @@ export async function buildAndPreview(
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
-  await build({ root: REPO_ROOT, configFile, logLevel: "error", build: { outDir, emptyOutDir: true } });
+  // Vitest sets NODE_ENV=test, which would make Vite build a development bundle (import.meta.env.DEV);
+  // build what `npm run build` builds.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await build({
+      root: REPO_ROOT,
+      configFile,
+      mode: "production",
+      logLevel: "error",
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   const server = await preview({
     root: REPO_ROOT,
     configFile,

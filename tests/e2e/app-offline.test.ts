@@ -52,7 +52,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("after the first visit", () => {
+// Generous: two cores are shared with other work, and the first visit precaches ~45 MB.
+describe("after the first visit", { timeout: 180_000 }, () => {
   it("answers a replayed question offline with zero network requests", async () => {
     const context = await browser.newContext({ serviceWorkers: "allow" });
     const page = await context.newPage();

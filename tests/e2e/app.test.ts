@@ -3,7 +3,7 @@
  * (real Pyodide worker, real shard built by the CLI), a malformed completion, a runaway action, a corrupt
  * shard, a browser without a WebGPU adapter, a model download that 404s.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -51,7 +51,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("the page with the replay engine", () => {
+describe("the page with the replay engine", { timeout: 120_000 }, () => {
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
@@ -218,6 +218,30 @@ describe("the page with the replay engine", () => {
     expect(await page.locator("#answer .answer-text").textContent()).toBe("Tulsa");
   });
 
+  it("searches a shard the site serves at a URL, and names a URL that is not a shard", async () => {
+    await mkdir(join(app.dir, "dist", "shards"), { recursive: true });
+    await copyFile(shardPath, join(app.dir, "dist", "shards", "hotpot.pas"));
+    await setSettings(page, { shardSource: "url", shardUrl: "/shards/hotpot.pas" });
+    await pickReplay(
+      page,
+      await writeJson(work, "tulsa-url.json", replayTrajectory(QUESTION, [SEARCH_STEP, ANSWER_STEP])),
+    );
+    expect(await ask(page, QUESTION)).toBe("answered");
+    expect((await observation(page, 1)).text).toMatch(/"Tinted Windows \((band|album)\)"/);
+    expect(await page.locator("#shard-progress .progress-label").textContent()).toContain("2966 passages");
+
+    await setSettings(page, { shardUrl: "/shards/missing.pas" });
+    await page.fill("#question", QUESTION);
+    await page.click("#ask");
+    const error = page.locator("#error");
+    await error.waitFor({ state: "visible" });
+    // vite preview answers a missing file with index.html, as many static hosts do.
+    expect(await error.textContent()).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/shards\/missing\.pas is not a usable shard: not a shard: /,
+    );
+    expect(await page.locator("#shard-progress").getAttribute("data-state")).toBe("failed");
+  });
+
   it("stops a run with the Stop button and keeps the question", async () => {
     await setSettings(page, { actionTimeout: "30" });
     const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
@@ -234,7 +258,7 @@ describe("the page with the replay engine", () => {
   });
 });
 
-describe("the page with an OpenAI-compatible server", () => {
+describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () => {
   it("shows a model's answer as an answer (no replay banner), and an unreachable server as a clear error", async () => {
     const requests: { messages: { role: string }[]; stop: string[]; stream?: boolean }[] = [];
     const server = createServer((req, res) => {
@@ -299,7 +323,7 @@ describe("the page with an OpenAI-compatible server", () => {
   });
 });
 
-describe("the page with web-llm", () => {
+describe("the page with web-llm", { timeout: 120_000 }, () => {
   it("says WebGPU is not available in a Chromium without WebGPU, and keeps the question", async () => {
     // `browser` is launched without --enable-unsafe-webgpu: navigator.gpu exists but has no adapter.
     const context = await browser.newContext();
