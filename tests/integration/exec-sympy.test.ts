@@ -32,6 +32,7 @@ describe.skipIf(!built)("sympy offline", () => {
     ["sympy.N(sympy.pi, 20)", "3.1415926535897932385"],
     ["f = sympy.lambdify(x, x**2)\nf(3)", "9"],
     ["from sympy import *\nfactor(x**2 - 1)", "(x - 1)*(x + 1)"],
+    ["sympy.parse_expr('x + x', evaluate=False)", "x + x"],
   ])("%s -> %s", async (code, output) => {
     const r = await ex.run(code);
     expect(r.error).toBeUndefined();

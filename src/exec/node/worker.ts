@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
-import { loadPyodide } from "pyodide";
+import { loadPyodide, type PyodideAPI } from "pyodide";
 import { openShardSearcher } from "../../retrieval/open-shard.ts";
 import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
@@ -53,15 +53,17 @@ async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUna
   }
 }
 
-// Interpreter-level output (SyntaxWarnings of library sources...) is not the model's: prints are captured
-// by the prelude. In a worker thread Pyodide's default stdout would also write to an undefined fd.
-const quiet = { stdout: () => {}, stderr: () => {} };
+/** Started by worker-entry.mjs before the TypeScript modules load; taken once. */
+function takeEarlyPyodide(): Promise<PyodideAPI> {
+  const scope = globalThis as { __pocketAgentPyodide?: Promise<PyodideAPI> };
+  const early = scope.__pocketAgentPyodide;
+  delete scope.__pocketAgentPyodide;
+  const quiet = () => {};
+  return early ?? loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet });
+}
 
 async function start(): Promise<RuntimeApi> {
-  const [pyodide, search] = await Promise.all([
-    loadPyodide({ indexURL: data.indexURL, ...quiet }),
-    openSearcher(),
-  ]);
+  const [pyodide, search] = await Promise.all([takeEarlyPyodide(), openSearcher()]);
   if (data.interrupt) pyodide.setInterruptBuffer(data.interrupt);
   const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
   const runtime = PythonRuntime.create(pyodide, data.config, {

@@ -738,6 +738,18 @@ _EAGER_SUBMODULES = {
 }
 
 
+def _ast_compat():
+    """Debian's sympy 1.11 builds ast.Num/ast.NameConstant nodes, aliases Python 3.14 removed."""
+
+    def constant(value=None, *args, **kwargs):
+        kwargs.pop("ctx", None)
+        return _ast.Constant(value, *args, **kwargs)
+
+    for old in ("Num", "Str", "NameConstant"):
+        if not hasattr(_ast, old):
+            setattr(_ast, old, constant)
+
+
 def site_packages():
     return next(p for p in _sys.path if p.endswith("site-packages"))
 
@@ -746,6 +758,7 @@ def import_packages(names_json):
     """Imports freshly installed packages outside any action's time limit (sympy takes seconds)."""
     import importlib
 
+    _ast_compat()
     for name in _json.loads(names_json):
         importlib.import_module(name)
         for sub in _EAGER_SUBMODULES.get(name, ()):
