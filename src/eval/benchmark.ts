@@ -19,8 +19,10 @@ export interface BenchmarkExample {
 }
 
 export interface Benchmark {
-  /** Name from metadata.dataset_info.name, else the source's file name. */
+  /** The source's file name without .json (e.g. gsm_hard_500_20250507): names the set in reports. */
   name: string;
+  /** metadata.dataset_info.name (the reference calls GSM-Hard and AIME "MATH" there), if any. */
+  dataset?: string;
   kind: TaskKind;
   source: string;
   metadata: Record<string, unknown>;
@@ -94,8 +96,17 @@ export function parseBenchmark(text: string, source: string, kind?: TaskKind): B
   }
   const metadata = file.data.metadata ?? {};
   const info = metadata["dataset_info"] as { name?: unknown } | undefined;
-  const name = typeof info?.name === "string" && info.name ? info.name : baseName(source);
-  return { name, kind: kind ?? inferKind(name, source), source, metadata, examples, withoutAnswer };
+  const dataset = typeof info?.name === "string" && info.name ? info.name : undefined;
+  const name = baseName(source) || dataset || "benchmark";
+  return {
+    name,
+    ...(dataset ? { dataset } : {}),
+    kind: kind ?? inferKind(dataset ?? "", source),
+    source,
+    metadata,
+    examples,
+    withoutAnswer,
+  };
 }
 
 /** The examples a run covers: `offset` skipped, at most `limit` kept. */
@@ -107,11 +118,7 @@ export function selectExamples(
   return examples.slice(start, options.limit === undefined ? undefined : start + options.limit);
 }
 
-function baseName(source: string): string {
-  return (
-    source
-      .split(/[\\/]/)
-      .pop()
-      ?.replace(/\.json$/i, "") ?? source
-  );
+/** The file name without directories, query string and .json. */
+export function baseName(source: string): string {
+  return (source.split(/[?#]/)[0]!.split(/[\\/]/).pop() ?? "").replace(/\.json$/i, "");
 }

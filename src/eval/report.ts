@@ -4,6 +4,7 @@ import type { RunRecord } from "./record.ts";
 
 export interface RunReport {
   benchmark: string;
+  dataset?: string;
   kind: TaskKind;
   model?: string;
   settings?: Record<string, unknown>;
@@ -38,7 +39,13 @@ export interface RunReport {
 
 export function buildReport(
   records: readonly RunRecord[],
-  info: { benchmark: string; kind: TaskKind; model?: string; settings?: Record<string, unknown> },
+  info: {
+    benchmark: string;
+    dataset?: string;
+    kind: TaskKind;
+    model?: string;
+    settings?: Record<string, unknown>;
+  },
 ): RunReport {
   const n = records.length;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -74,6 +81,7 @@ export function buildReport(
   const rate = (k: number, of: number) => (of ? k / of : 0);
   return {
     benchmark: info.benchmark,
+    ...(info.dataset ? { dataset: info.dataset } : {}),
     kind: info.kind,
     ...(info.model ? { model: info.model } : {}),
     ...(info.settings ? { settings: info.settings } : {}),

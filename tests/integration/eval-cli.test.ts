@@ -57,12 +57,13 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     server = await startTestServer({ completions: GSM_STUDENT });
     const first = await runCli(["eval", "--benchmark", GSM, "--limit", "3", ...model(server), "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain("MATH (math): 2/3 correct, accuracy 66.7%");
-    expect(first.stderr).toMatch(/eval MATH: 3 question\(s\) run, 2 correct/);
+    expect(first.stdout).toContain("gsm_hard_500_20250507 (math): 2/3 correct, accuracy 66.7%");
+    expect(first.stderr).toMatch(/eval gsm_hard_500_20250507: 3 question\(s\) run, 2 correct/);
 
     const report = await readReport(out);
     expect(report).toMatchObject({
-      benchmark: "MATH",
+      benchmark: "gsm_hard_500_20250507",
+      dataset: "MATH",
       kind: "math",
       model: "test-student",
       questions: 3,
@@ -171,12 +172,44 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     expect((await readRecords(out)).map((r) => r.id).sort()).toEqual(["0", "1", "2"]);
   });
 
+  it("runs several sets one after another, each in its own folder, with a summary", async () => {
+    const out = join(dir, "several");
+    server = await startTestServer({
+      completions: [
+        "Thought: 218983 * 2 * 30.\nCode:\n```py\nfinal_answer(218983 * 2 * 30)\n```",
+        "Thought: I recall it.\nCode:\n```py\nfinal_answer('James Madison')\n```",
+      ],
+    });
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      GSM,
+      BAMBOOGLE,
+      "--limit",
+      "1",
+      ...model(server),
+      "--out",
+      out,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /gsm_hard_500_20250507 +100\.0% +1\/1\nbamboogle_125_20250507 +100\.0% +1\/1\n/,
+    );
+    const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject([
+      { benchmark: "gsm_hard_500_20250507", kind: "math", questions: 1, correct: 1 },
+      { benchmark: "bamboogle_125_20250507", kind: "fact", questions: 1, correct: 1, em: 1, f1: 1 },
+    ]);
+    expect(await readReport(join(out, "bamboogle_125_20250507"))).toMatchObject({ questions: 1, correct: 1 });
+  });
+
   it("rejects a damaged benchmark file before running anything", async () => {
     const bad = join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ metadata: {}, examples: [{ id: 1, answer: "x" }] }));
     server = await startTestServer({ completions: [] });
     const out = join(dir, "bad-out");
-    const result = await runCli(["eval", "--benchmark", bad, ...model(server), "--out", out]);
+    // Listed after a good set: nothing runs, not even the good one.
+    const result = await runCli(["eval", "--benchmark", GSM, bad, ...model(server), "--out", out]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^pocket-agent: benchmark .*bad\.json: examples\[0\]\.question: /);
     expect(server.requests).toHaveLength(0);

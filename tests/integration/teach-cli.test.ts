@@ -79,7 +79,7 @@ describe("pocket-agent teach", { timeout: 300_000 }, () => {
       out,
     ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain("MATH: 2/2 correct; 1 trajectories kept for training");
+    expect(result.stdout).toContain("math_1000_20250414: 2/2 correct; 1 trajectories kept for training");
 
     const requests = server.requests.map((r) => r.body as typeof r.body & Record<string, unknown>);
     expect(requests).toHaveLength(6);

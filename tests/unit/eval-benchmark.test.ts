@@ -38,7 +38,12 @@ describe("parseBenchmark", () => {
     const gsm = parseBenchmark(sharedText("data/benchmarks/gsm_hard_500_20250507.json"), "gsm.json");
     expect(gsm.examples[0]).toMatchObject({ id: "1309", answer: 13138980 });
     expect(gsm.examples[0]!.extra).toMatchObject({ dataset_name: "GSM-hard" });
-    expect(gsm.name).toBe("MATH");
+    expect(gsm).toMatchObject({ name: "gsm", dataset: "MATH", kind: "math" });
+    const url = parseBenchmark(
+      JSON.stringify({ examples: [{ id: 1, question: "q", answer: 1 }] }),
+      "https://example.org/sets/aime.json?raw=1",
+    );
+    expect(url).toMatchObject({ name: "aime", kind: "math" });
   });
 
   it("leaves out, and lists, examples whose gold answer is missing in the reference files", () => {

@@ -2,6 +2,8 @@
  * `pocket-agent eval --benchmark FILE --out DIR`: the student agent on every question of a benchmark,
  * one trajectory record per line (resumable), a progress line and a JSON report.
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { runAgent } from "../../agent/loop.ts";
 import type { PromptPack } from "../../agent/prompt-pack.ts";
@@ -77,22 +79,51 @@ export function registerEval(program: Command): void {
   addRunOptions(
     program
       .command("eval")
-      .description("evaluate the student agent on a benchmark set (reference JSON format) and write a report")
+      .description("evaluate the student agent on benchmark sets (reference JSON format) and write reports")
       .requiredOption(
-        "--benchmark <file-or-url>",
-        "benchmark JSON: {metadata, examples: [{id, question, answer}]}",
+        "--benchmark <file-or-url...>",
+        "benchmark JSON: {metadata, examples: [{id, question, answer}]}; several sets run one after another",
       ),
-  ).action(async (options: RunOptions & { benchmark: string }) => {
-    const benchmark = parseBenchmark(
-      await readSource(options.benchmark, "benchmark"),
-      options.benchmark,
-      options.task,
+  ).action(async (options: RunOptions & { benchmark: string[] }) => {
+    // Every set is read and checked before anything runs.
+    const benchmarks: Benchmark[] = [];
+    for (const source of options.benchmark) {
+      benchmarks.push(parseBenchmark(await readSource(source, "benchmark"), source, options.task));
+    }
+    const spec: RunSpec = { role: "student", recordsName: "trajectories.jsonl" };
+    if (benchmarks.length === 1) {
+      printSummary(await runBenchmark(benchmarks[0]!, options, spec), options.out);
+      return;
+    }
+    const names = benchmarks.map((b) => b.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice)
+      throw new Error(`--benchmark: two sets are named ${twice}; their output folders would collide`);
+    const reports: RunReport[] = [];
+    for (const benchmark of benchmarks) {
+      const out = join(options.out, benchmark.name);
+      const report = await runBenchmark(benchmark, { ...options, out }, spec);
+      printSummary(report, out);
+      reports.push(report);
+    }
+    const summary = reports.map((r) => ({
+      benchmark: r.benchmark,
+      kind: r.kind,
+      questions: r.questions,
+      correct: r.correct,
+      accuracy: r.accuracy,
+      ...(r.kind === "fact" ? { em: r.em, f1: r.f1 } : {}),
+      stepsMean: r.steps.mean,
+      parseErrorRate: r.parseErrorRate,
+      fallbackRate: r.fallbackRate,
+    }));
+    await writeFile(join(options.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    const width = Math.max(...names.map((n) => n.length));
+    const rows = summary.map(
+      (r) =>
+        `${r.benchmark.padEnd(width)}  ${(100 * r.accuracy).toFixed(1).padStart(5)}%  ${r.correct}/${r.questions}`,
     );
-    const report = await runBenchmark(benchmark, options, {
-      role: "student",
-      recordsName: "trajectories.jsonl",
-    });
-    printSummary(report, options.out);
+    process.stdout.write(`\n${rows.join("\n")}\nsummary: ${join(options.out, "summary.json")}\n`);
   });
 }
 
@@ -203,6 +234,7 @@ export async function runBenchmark(
   const records = (await output.readAll()).filter((r) => selectedIds.has(r.id));
   const report = buildReport(records, {
     benchmark: benchmark.name,
+    ...(benchmark.dataset ? { dataset: benchmark.dataset } : {}),
     kind: benchmark.kind,
     model: options.model,
     settings: {
