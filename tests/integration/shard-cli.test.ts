@@ -92,6 +92,7 @@ describe("pocket-agent shard", () => {
     expect(info.formatVersion).toBe(1);
     expect(info.passages).toBeGreaterThan(8000);
     expect(info.tokenizer.stemmer).toBe("porter");
+    expect(info.tokenizer.stopWords.split(" ")).toContain("the");
     expect(info.bm25).toEqual({ k1: 0.9, b: 0.4 });
   });
 

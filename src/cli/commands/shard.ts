@@ -102,7 +102,12 @@ export function registerShard(program: Command): void {
     )
     .requiredOption("--shard <dir>", "shard directory (or its shard.pas file)")
     .action(async (opts: { shard: string }) => {
-      const index = await openShardFrom({ path: opts.shard });
-      process.stdout.write(`${JSON.stringify(index.info, null, 2)}\n`);
+      const { info } = await openShardFrom({ path: opts.shard });
+      // The stop list on one line keeps the summary readable.
+      const shown = {
+        ...info,
+        tokenizer: { ...info.tokenizer, stopWords: info.tokenizer.stopWords.join(" ") },
+      };
+      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
 }

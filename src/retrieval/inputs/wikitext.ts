@@ -6,6 +6,8 @@ import wtf from "wtf_wikipedia";
 import type { Passage } from "../search.ts";
 
 export const WORDS_PER_PASSAGE = 100;
+/** Dumps mark redirects with <redirect/>; this catches pages without it (wtf_wikipedia misses short targets). */
+const REDIRECT = /^\s*#redirect\s*\[\[/i;
 
 export interface WikiPage {
   title: string;
@@ -29,7 +31,7 @@ export function splitWords(text: string, wordsPerPassage = WORDS_PER_PASSAGE): s
 
 /** The passages of one dump page; none for redirects, other namespaces and empty articles. */
 export function pagePassages(page: WikiPage, wordsPerPassage = WORDS_PER_PASSAGE): Passage[] {
-  if (page.ns !== 0 || page.redirect) return [];
+  if (page.ns !== 0 || page.redirect || REDIRECT.test(page.wikitext)) return [];
   const doc = wtf(page.wikitext);
   if (doc.isRedirect()) return [];
   return splitWords(doc.text(), wordsPerPassage).map((text) => ({ title: page.title, text }));
