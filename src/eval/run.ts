@@ -24,6 +24,8 @@ export interface RunQuestionsResult {
 }
 
 export async function runQuestions(options: RunQuestionsOptions): Promise<RunQuestionsResult> {
+  // Nothing to do (e.g. a finished run resumed): no executor is started.
+  if (options.examples.length === 0) return { done: 0 };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });

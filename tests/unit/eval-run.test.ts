@@ -102,6 +102,19 @@ describe("runQuestions", () => {
     expect(seen).toEqual(["1"]);
   });
 
+  it("starts no executor when there is nothing to run", async () => {
+    const { created, create } = fakeExecutors();
+    const result = await runQuestions({
+      examples: [],
+      concurrency: 4,
+      createExecutor: create,
+      runOne: async (e) => record(e),
+      onRecord: () => {},
+    });
+    expect(result).toEqual({ done: 0 });
+    expect(created).toHaveLength(0);
+  });
+
   it("stops when cancelled", async () => {
     const { create } = fakeExecutors();
     const controller = new AbortController();
