@@ -13,7 +13,7 @@ export interface SettingsValues {
   customModelId: string;
   customModelUrl: string;
   customModelLibUrl: string;
-  customContextWindow: string;
+  contextWindow: string;
   openaiBaseUrl: string;
   openaiModel: string;
   openaiApiKey: string;
@@ -31,7 +31,7 @@ export const DEFAULT_VALUES: SettingsValues = {
   customModelId: "",
   customModelUrl: "",
   customModelLibUrl: "",
-  customContextWindow: "",
+  contextWindow: "",
   openaiBaseUrl: "http://127.0.0.1:8000/v1",
   openaiModel: "",
   openaiApiKey: "",
@@ -83,6 +83,9 @@ export function parseSettings(v: SettingsValues): RunSettings {
 function parseEngine(v: SettingsValues): EngineChoice {
   switch (v.engine) {
     case "webllm": {
+      const window = v.contextWindow.trim()
+        ? { contextWindowSize: wholeNumber(v, "contextWindow", "context window (tokens)", 512, 1 << 20) }
+        : {};
       const custom = [v.customModelId, v.customModelUrl, v.customModelLibUrl].map((s) => s.trim());
       if (custom.some(Boolean)) {
         if (!custom[0]) throw new SettingsError("customModelId", "custom model: give it an id (any name)");
@@ -92,30 +95,13 @@ function parseEngine(v: SettingsValues): EngineChoice {
           throw new SettingsError("customModelLibUrl", "custom model: give the URL of its .wasm library");
         return {
           kind: "webllm",
-          model: {
-            custom: {
-              modelId: custom[0],
-              modelUrl: custom[1],
-              modelLibUrl: custom[2],
-              ...(v.customContextWindow.trim()
-                ? {
-                    contextWindowSize: wholeNumber(
-                      v,
-                      "customContextWindow",
-                      "context window (tokens)",
-                      512,
-                      1 << 20,
-                    ),
-                  }
-                : {}),
-            },
-          },
+          model: { custom: { modelId: custom[0], modelUrl: custom[1], modelLibUrl: custom[2], ...window } },
         };
       }
       const id = v.webllmModel.trim();
       if (!id)
         throw new SettingsError("webllmModel", "web-llm: name a model (e.g. " + DEFAULT_WEBLLM_MODEL + ")");
-      return { kind: "webllm", model: { prebuilt: id } };
+      return { kind: "webllm", model: { prebuilt: id, ...window } };
     }
     case "openai": {
       const baseUrl = v.openaiBaseUrl.trim();

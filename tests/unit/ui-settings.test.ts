@@ -38,7 +38,7 @@ describe("parseSettings", () => {
           customModelId: "s",
           customModelUrl: "https://h/m",
           customModelLibUrl: "https://h/m.wasm",
-          customContextWindow: "4096",
+          contextWindow: "4096",
         }),
       ).engine,
     ).toEqual({
@@ -58,6 +58,14 @@ describe("parseSettings", () => {
     expect(
       fieldOf(() => parseSettings(values({ customModelId: "s", customModelUrl: "https://h/m" }))),
     ).toMatch(/^customModelLibUrl: custom model: give the URL of its \.wasm library/);
+  });
+
+  it("applies the context window to a prebuilt model too", () => {
+    expect(parseSettings(values({ contextWindow: "8192" })).engine).toEqual({
+      kind: "webllm",
+      model: { prebuilt: "Qwen2.5-1.5B-Instruct-q4f16_1-MLC", contextWindowSize: 8192 },
+    });
+    expect(fieldOf(() => parseSettings(values({ contextWindow: "100" })))).toMatch(/^contextWindow: /);
   });
 
   it("checks the OpenAI-compatible server fields", () => {

@@ -189,10 +189,16 @@ describe("model records", () => {
     ).toThrow(/context window/);
   });
 
-  it("finds prebuilt models and names unknown ones", () => {
-    expect(resolveModel({ prebuilt: "Qwen2.5-0.5B-Instruct-q4f16_1-MLC" }).appConfig.model_list).toHaveLength(
-      1,
-    );
+  it("finds prebuilt models, can widen their context window, and names unknown ones", () => {
+    const plain = resolveModel({ prebuilt: "Qwen2.5-0.5B-Instruct-q4f16_1-MLC" });
+    expect(plain.appConfig.model_list).toHaveLength(1);
+    expect(plain.record.overrides?.context_window_size).toBe(4096);
+    const wide = resolveModel({ prebuilt: "Qwen2.5-0.5B-Instruct-q4f16_1-MLC", contextWindowSize: 8192 });
+    expect(wide.appConfig.model_list[0]?.overrides?.context_window_size).toBe(8192);
+    expect(wide.record.model_lib).toBe(plain.record.model_lib);
+    expect(() =>
+      resolveModel({ prebuilt: "Qwen2.5-0.5B-Instruct-q4f16_1-MLC", contextWindowSize: -1 }),
+    ).toThrow(/context window must be a positive whole number/);
     expect(() => resolveModel({ prebuilt: "no-such-model" })).toThrow(/no prebuilt model "no-such-model"/);
   });
 });

@@ -24,7 +24,13 @@ export interface CustomModel {
   vramRequiredMB?: number;
 }
 
-export type ModelChoice = { prebuilt: string } | { custom: CustomModel };
+export type ModelChoice =
+  | {
+      prebuilt: string;
+      /** Override of the prebuilt record's context window (web-llm's Qwen2.5 records say 4096). */
+      contextWindowSize?: number;
+    }
+  | { custom: CustomModel };
 
 export interface ResolvedModel {
   modelId: string;
@@ -41,7 +47,16 @@ export function resolveModel(choice: ModelChoice, base = defaultBase()): Resolve
         "model",
       );
     }
-    return { modelId: record.model_id, appConfig: { ...prebuiltAppConfig, model_list: [record] }, record };
+    const window = choice.contextWindowSize;
+    if (window !== undefined) checkContextWindow(window);
+    const chosen: ModelRecord = window
+      ? { ...record, overrides: { ...record.overrides, context_window_size: window } }
+      : record;
+    return {
+      modelId: chosen.model_id,
+      appConfig: { ...prebuiltAppConfig, model_list: [chosen] },
+      record: chosen,
+    };
   }
   const record = customModelRecord(choice.custom, base);
   return { modelId: record.model_id, appConfig: { model_list: [record], cacheBackend: "cache" }, record };
@@ -59,15 +74,7 @@ export function customModelRecord(model: CustomModel, base = defaultBase()): Mod
       "model",
     );
   }
-  if (
-    model.contextWindowSize !== undefined &&
-    !(Number.isInteger(model.contextWindowSize) && model.contextWindowSize > 0)
-  ) {
-    throw new EngineError(
-      `custom model: the context window must be a positive whole number of tokens, got ${model.contextWindowSize}`,
-      "model",
-    );
-  }
+  if (model.contextWindowSize !== undefined) checkContextWindow(model.contextWindowSize);
   return {
     model_id: modelId,
     model: modelUrl.endsWith("/") ? modelUrl : `${modelUrl}/`,
@@ -75,6 +82,15 @@ export function customModelRecord(model: CustomModel, base = defaultBase()): Mod
     ...(model.contextWindowSize ? { overrides: { context_window_size: model.contextWindowSize } } : {}),
     ...(model.vramRequiredMB ? { vram_required_MB: model.vramRequiredMB } : {}),
   };
+}
+
+function checkContextWindow(tokens: number): void {
+  if (!(Number.isInteger(tokens) && tokens > 0)) {
+    throw new EngineError(
+      `the context window must be a positive whole number of tokens, got ${tokens}`,
+      "model",
+    );
+  }
 }
 
 /** Where web-llm reads mlc-chat-config.json for a record (the same rule as its cleanModelUrl). */

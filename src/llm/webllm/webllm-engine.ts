@@ -207,7 +207,7 @@ export function toEngineError(error: unknown): EngineError {
   const text = webLLMErrorText(error);
   if (/ContextWindowSizeExceeded/i.test(text)) {
     return new EngineError(
-      `the conversation no longer fits the model's context window; use fewer steps or a model with a larger window (${text})`,
+      `the conversation no longer fits the model's context window; raise the context window in the settings, or use fewer steps (${text})`,
       "model",
     );
   }
