@@ -256,13 +256,18 @@ async function measure(engine: Engine, passages: Passage[], questions: Question[
   engine.drop();
 
   const before = settle();
-  const raw = await readFile(file);
-  let data: Uint8Array | string = typeof serialized === "string" ? raw.toString("utf8") : new Uint8Array(raw);
+  let raw: Buffer | undefined = await readFile(file);
+  // The file buffer itself backs the shard's bytes; the JSON peers get a string and the buffer goes.
+  let data: Uint8Array | string =
+    typeof serialized === "string"
+      ? raw.toString("utf8")
+      : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   t = performance.now();
   await engine.load(data);
   engine.query(questions[0]!.question, K);
   const loadToFirstQueryMs = performance.now() - t;
   data = "";
+  raw = undefined;
   const heapAfterLoad = settle() - before;
 
   for (const q of questions.slice(0, 50)) engine.query(q.question, K); // warm-up
