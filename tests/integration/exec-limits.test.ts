@@ -53,6 +53,19 @@ describe("time limit", () => {
     expect(next.output).toBe("42");
   });
 
+  it("interrupts a long time.sleep in place (it sleeps in slices)", async () => {
+    await ex.reset();
+    await ex.run("kept = 5");
+    const started = Date.now();
+    const r = await ex.run("import time\ntime.sleep(60)");
+    expect(Date.now() - started).toBeLessThan(1500 + 2000);
+    expect(r.error?.message).toContain("Code execution failed at line 'time.sleep(60)' due to: TimeoutError");
+    expect(r.restarted).toBeUndefined();
+    const short = await ex.run("t = time.monotonic()\ntime.sleep(0.2)\ntime.monotonic() - t >= 0.2");
+    expect(short.output).toBe("True");
+    expect((await ex.run("time.sleep(-1)")).error?.type).toBe("ValueError");
+  });
+
   it("applies a per-run limit and an abort signal", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);

@@ -59,7 +59,8 @@ _HARD_DENIED = {
 _DENIED_CALLABLE_ROOTS = {
     "os", "posix", "nt", "sys", "subprocess", "socket", "_socket", "ctypes", "_ctypes", "importlib", "_imp",
     "js", "pyodide", "pyodide_js", "_pyodide", "_pyodide_core", "micropip", "shutil", "pathlib", "io", "_io",
-    "inspect", "gc", "pickle", "_pickle", "marshal", "runpy", "code", "codeop", "pyodide_http",
+    "inspect", "gc", "pickle", "_pickle", "marshal", "runpy", "code", "codeop", "pyodide_http", "urllib", "http",
+    "ssl", "_ssl", "ftplib", "smtplib", "webbrowser", "asyncio", "multiprocessing", "_posixsubprocess", "signal",
 }
 _FRAME_ATTRS = {
     "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code", "ag_await",
@@ -107,6 +108,11 @@ def _check_value(value, label):
         raise InterpreterError(f"Forbidden access to {type(value).__name__} objects ({label})")
     if _is_js_value(value):
         raise InterpreterError(f"Forbidden access to JavaScript objects ({label})")
+    if isinstance(value, type):
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str) and module.split(".")[0] in _DENIED_CALLABLE_ROOTS:
+            raise InterpreterError(f"Forbidden access to class: {module}.{value.__qualname__}")
+        return value
     if callable(value):
         if id(value) in _DANGEROUS_BUILTINS:
             raise InterpreterError(f"Forbidden access to function: {label}")
@@ -192,6 +198,36 @@ def _forbidden(name):
 
     refuse.__name__ = name
     return refuse
+
+
+# ---------------------------------------------------------------- interruptible sleep
+
+def _install_interruptible_sleep():
+    """time.sleep blocks the worker in one call that the interrupt buffer cannot break; sleep in slices."""
+    import time
+
+    real_sleep = time.sleep
+    if getattr(real_sleep, "_pa_sliced", False):
+        return
+
+    def sleep(seconds):
+        if not isinstance(seconds, (int, float)):
+            raise TypeError(f"'{type(seconds).__name__}' object cannot be interpreted as a number")
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            real_sleep(min(left, 0.05))
+
+    sleep._pa_sliced = True
+    sleep.__doc__ = real_sleep.__doc__
+    time.sleep = sleep
+
+
+_install_interruptible_sleep()
 
 
 # ---------------------------------------------------------------- prints and last value
