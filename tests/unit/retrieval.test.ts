@@ -225,3 +225,22 @@ describe("bad shards fail clearly", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });
 });
+
+describe("runtime neutrality", () => {
+  it("the reader side imports no node:* module statically (it runs in the browser worker too)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const dir = new URL("../../src/retrieval/", import.meta.url);
+    for (const file of [
+      "shard-reader.ts",
+      "shard-format.ts",
+      "bytes.ts",
+      "tokenizer.ts",
+      "open-shard.ts",
+      "search.ts",
+    ]) {
+      const source = await readFile(new URL(file, dir), "utf8");
+      expect(source, file).not.toMatch(/from\s+["']node:/);
+      expect(source, file).not.toMatch(/require\(/);
+    }
+  });
+});
