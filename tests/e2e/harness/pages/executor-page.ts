@@ -1,9 +1,11 @@
 /**
  * Test page for the browser executor: exposes a tiny harness on window for Playwright to drive.
  */
+import { wrap } from "comlink";
 import { canInterrupt, createBrowserExecutor } from "../../../../src/exec/browser/browser-executor.ts";
 import type { ExecutionResult, Executor, RunOptions } from "../../../../src/exec/executor.ts";
 import { resolveRuntimeConfig } from "../../../../src/exec/worker-executor.ts";
+import type { BrowserWorkerApi } from "../../../../workers/python.worker.ts";
 
 export interface ExecutorHarness {
   isolated: boolean;
@@ -37,12 +39,11 @@ const harness: ExecutorHarness = {
   commitCandidate: (id) => need().commitCandidate(id),
   reset: () => need().reset(),
   async probeWorkerGlobals(names) {
-    const { wrap } = await import("comlink");
     const worker = new Worker(new URL("../../../../workers/python.worker.ts", import.meta.url), {
       type: "module",
     });
     try {
-      const api = wrap<import("../../../../workers/python.worker.ts").BrowserWorkerApi>(worker);
+      const api = wrap<BrowserWorkerApi>(worker);
       await api.init({
         config: resolveRuntimeConfig({}),
         pyodideURL: new URL("/pyodide/", location.href).href,
