@@ -70,6 +70,17 @@ export function isUnparsableText(parsed: ParsedStep, execution: ExecutionResult)
   return parsed.unfenced && execution.error?.type === "SyntaxError";
 }
 
+/** Tells listeners which action the step takes (the chosen one, under SAG). */
+export function emitAction(ctx: StepContext, parsed: ParsedStep): void {
+  ctx.emit({
+    type: "action",
+    step: ctx.step,
+    thought: parsed.thought,
+    code: parsed.code,
+    repairs: parsed.repairs,
+  });
+}
+
 export async function singleAction(ctx: StepContext): Promise<ChosenAction> {
   const started = performance.now();
   const request = generationRequest(ctx, 1);
@@ -78,13 +89,7 @@ export async function singleAction(ctx: StepContext): Promise<ChosenAction> {
   const completion = result.completions[0]?.text ?? "";
   const generationMs = performance.now() - started;
   const parsed = parseStep(completion);
-  ctx.emit({
-    type: "action",
-    step: ctx.step,
-    thought: parsed.thought,
-    code: parsed.code,
-    repairs: parsed.repairs,
-  });
+  emitAction(ctx, parsed);
   const base = { completion, parsed, generationMs, usage: result.usage, model: result.model };
   if (parsed.code === null)
     return { ...base, parseError: parseErrorText(ctx.pack, completion), executionMs: 0 };

@@ -11,6 +11,7 @@ import type { CandidateResult } from "../exec/executor.ts";
 import { addUsage, type Usage } from "../llm/engine.ts";
 import {
   type ChosenAction,
+  emitAction,
   generationRequest,
   isUnparsableText,
   parseErrorText,
@@ -108,13 +109,7 @@ export function sagStrategy(options: SagOptions = {}) {
     };
     ctx.emit({ type: "candidates", step: ctx.step, candidates: records, vote });
     const parsed = parseStep(winner.record.completion);
-    ctx.emit({
-      type: "action",
-      step: ctx.step,
-      thought: parsed.thought,
-      code: parsed.code,
-      repairs: parsed.repairs,
-    });
+    emitAction(ctx, parsed);
     return {
       completion: winner.record.completion,
       parsed,
