@@ -23,9 +23,11 @@ export class ShardError extends Error {
 }
 
 /**
- * Opens the bytes as a shard and checks all of it: the index checksums, then every passage block (which
- * the reader otherwise checks only when a search first reads it), reporting progress per block. The error
- * says which file and why.
+ * Opens the bytes as a shard (the reader checks the header and the small index sections) and then reads
+ * every passage block, the bulk of the file, so a damaged one is refused now rather than at its first
+ * search hit; progress is reported per block. Term and postings pages stay checked lazily by the reader
+ * (a damaged page fails the first web_search that touches it, with the reader's message in the trace).
+ * The error says which file and why.
  */
 export async function checkShard(
   bytes: Uint8Array,
@@ -58,7 +60,7 @@ export async function checkShard(
   }
 }
 
-/** The quick check for a shard already checked when it was stored: header and index checksums only. */
+/** The quick check for a shard already checked when it was stored: what the reader checks at open. */
 export function openShardInfo(bytes: Uint8Array, source: string): ShardInfo {
   try {
     return openShard(bytes, { blockCache: 1 }).info;
