@@ -1,6 +1,6 @@
 /** Turning command-line options into the agent's parts; shared by the commands that run the agent. */
 import { readFile } from "node:fs/promises";
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory } from "../agent/trajectory.ts";
@@ -67,4 +67,42 @@ export function probability(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError("expected a number in (0, 1]");
   return n;
+}
+
+/** What every command that runs the agent accepts: the model, the shard, the pack and the sampling. */
+export interface AgentCliOptions extends EngineOptions {
+  shard?: string;
+  promptPack?: string;
+  maxSteps: number;
+  n: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  actionTimeout: number;
+}
+
+export function addAgentOptions(command: Command): Command {
+  return command
+    .option(
+      "--base-url <url>",
+      "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
+    )
+    .option("--model <name>", "model name as the server knows it")
+    .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")
+    .option("--shard <dir>", "local Wikipedia shard behind web_search")
+    .option("--prompt-pack <file>", "prompt pack YAML (smolagents layout); default: the built-in pack")
+    .option("--max-steps <n>", "step budget", positiveInt, 5)
+    .option(
+      "--n <n>",
+      "candidate actions per step (self-consistent action generation when > 1)",
+      positiveInt,
+      1,
+    )
+    .option("--temperature <t>", "sampling temperature", nonNegativeNumber)
+    .option("--top-p <p>", "nucleus sampling mass", probability)
+    .option("--max-tokens <n>", "token limit per completion", positiveInt)
+    .option("--seed <n>", "sampling seed", positiveInt)
+    .option("--action-timeout <seconds>", "time limit of one code action", nonNegativeNumber, 10)
+    .option("--request-timeout <seconds>", "time limit of one model request", nonNegativeNumber);
 }

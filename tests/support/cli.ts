@@ -16,7 +16,7 @@ export function runCli(args: string[], options: { timeoutMs?: number } = {}): Pr
     execFile(
       process.execPath,
       [join(ROOT, "bin", "pocket-agent.js"), ...args],
-      { cwd: ROOT, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: ROOT, timeout: options.timeoutMs ?? 170_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

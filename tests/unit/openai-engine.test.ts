@@ -76,6 +76,28 @@ describe("OpenAIEngine against a local OpenAI-compatible server", () => {
     expect(server.requests[0]!.body.stream).toBe(true);
   });
 
+  it("reads a plain JSON reply to a streaming request, and refuses one without choices", async () => {
+    const whole = {
+      model: "m",
+      choices: [{ index: 0, message: { content: "whole" }, finish_reason: "stop" }],
+    };
+    server = await startTestServer({ completions: [], rawReply: JSON.stringify(whole) });
+    const engine = new OpenAIEngine({ baseUrl: server.url, model: "test-student" });
+    const pieces: string[] = [];
+    const result = await engine.generate({
+      messages: [{ role: "user", content: "q" }],
+      onToken: (d) => pieces.push(d),
+    });
+    expect(result.completions[0]!.text).toBe("whole");
+    expect(pieces).toEqual(["whole"]);
+    await server.close();
+    server = await startTestServer({ completions: [], rawReply: "{}" });
+    const bare = new OpenAIEngine({ baseUrl: server.url, model: "test-student" });
+    await expect(
+      bare.generate({ messages: [{ role: "user", content: "q" }], onToken: () => {} }),
+    ).rejects.toThrow(/no `choices` array/);
+  });
+
   it("retries 503 and 429 with backoff, then succeeds", async () => {
     server = await startTestServer({ completions: ["ok"], failures: [503, 429] });
     const engine = new OpenAIEngine({ baseUrl: server.url, model: "test-student", backoffMs: 1 });

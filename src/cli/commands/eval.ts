@@ -17,23 +17,16 @@ import { scoreAnswer } from "../../eval/score.ts";
 import { createNodeExecutor } from "../../exec/index.ts";
 import type { Engine } from "../../llm/engine.ts";
 import { createProgress } from "../progress.ts";
-import { engineFromOptions, nonNegativeNumber, packFromOptions, positiveInt, probability } from "../setup.ts";
+import {
+  type AgentCliOptions,
+  addAgentOptions,
+  engineFromOptions,
+  packFromOptions,
+  positiveInt,
+} from "../setup.ts";
 
 /** Options shared by eval and teach: the model, the pack, sampling, the shard and the run's shape. */
-export interface RunOptions {
-  baseUrl?: string;
-  model?: string;
-  apiKey?: string;
-  shard?: string;
-  promptPack?: string;
-  maxSteps: number;
-  n: number;
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  seed?: number;
-  actionTimeout: number;
-  requestTimeout?: number;
+export interface RunOptions extends AgentCliOptions {
   limit?: number;
   offset: number;
   concurrency: number;
@@ -42,28 +35,7 @@ export interface RunOptions {
 }
 
 export function addRunOptions(command: Command): Command {
-  return command
-    .option(
-      "--base-url <url>",
-      "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
-    )
-    .option("--model <name>", "model name as the server knows it")
-    .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")
-    .option("--shard <dir>", "local Wikipedia shard behind web_search")
-    .option("--prompt-pack <file>", "prompt pack YAML (smolagents layout); default: the built-in pack")
-    .option("--max-steps <n>", "step budget", positiveInt, 5)
-    .option(
-      "--n <n>",
-      "candidate actions per step (self-consistent action generation when > 1)",
-      positiveInt,
-      1,
-    )
-    .option("--temperature <t>", "sampling temperature", nonNegativeNumber)
-    .option("--top-p <p>", "nucleus sampling mass", probability)
-    .option("--max-tokens <n>", "token limit per completion", positiveInt)
-    .option("--seed <n>", "sampling seed", positiveInt)
-    .option("--action-timeout <seconds>", "time limit of one code action", nonNegativeNumber, 10)
-    .option("--request-timeout <seconds>", "time limit of one model request", nonNegativeNumber)
+  return addAgentOptions(command)
     .option("--limit <n>", "run at most this many questions", positiveInt)
     .option("--offset <k>", "skip the first k questions", wholeNumber, 0)
     .option("--concurrency <c>", "questions run at once (one Pyodide worker each)", positiveInt, 1)

@@ -114,6 +114,12 @@ export class OpenAIEngine implements Engine {
   private async stream(request: GenerateRequest): Promise<GenerateResult> {
     const response = await this.send(this.body(request, 1, true), request.signal);
     if (!response.body) throw new EngineError(`${this.baseUrl}: streaming reply has no body`, "bad-response");
+    if (!(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      // Some servers ignore `stream` and answer with one JSON body: read it as a plain reply.
+      const result = this.toResult(this.checkReply(await response.text()));
+      if (result.completions[0]?.text) request.onToken?.(result.completions[0].text);
+      return result;
+    }
     let text = "";
     let finish: FinishReason = "other";
     let usage: Usage | undefined;
@@ -136,7 +142,10 @@ export class OpenAIEngine implements Engine {
 
   private async post(body: Record<string, unknown>, signal?: AbortSignal): Promise<WireResponse> {
     const response = await this.send(body, signal);
-    const raw = await response.text();
+    return this.checkReply(await response.text());
+  }
+
+  private checkReply(raw: string): WireResponse {
     const reply = parseJson(raw, this.baseUrl) as WireResponse;
     if (!Array.isArray(reply.choices)) {
       throw new EngineError(
