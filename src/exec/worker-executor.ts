@@ -29,10 +29,12 @@ export interface WorkerConnection {
 export type SpawnWorker = (config: RuntimeConfig) => Promise<WorkerConnection>;
 
 /** After the interrupt, how long the worker may take to come back before it is terminated. */
-const INTERRUPT_GRACE_MS = 1000;
+const INTERRUPT_GRACE_MS = 1500;
 /** Installing and importing a package (sympy) before an action; not counted in the action's limit. */
 const PREPARE_LIMIT_MS = 120_000;
 const IMPORTS = /\bimport\b/;
+/** Replaying earlier actions after a restart may take at most their summed limits, and never more than this. */
+const MAX_REPLAY_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 type Outcome<T> =
@@ -305,27 +307,34 @@ export class WorkerExecutor implements Executor {
     );
   }
 
+  /**
+   * Re-runs `history` on a fresh worker: packages first (their own limit, like before an action), then the
+   * actions, within the sum of their time limits. Returns why it failed, or "" when the namespace is back.
+   */
+  private async restore(conn: WorkerConnection, history: string[]): Promise<string> {
+    for (const code of history.filter((c) => IMPORTS.test(c))) {
+      const prepared = await this.race(conn, conn.api.prepare(code), PREPARE_LIMIT_MS, undefined);
+      if (prepared.kind !== "done")
+        return prepared.kind === "crash"
+          ? `the worker stopped: ${prepared.detail}`
+          : "installing packages ran out of time";
+      if (prepared.raw) return prepared.raw;
+    }
+    const budget = Math.min(this.defaultTimeoutMs * history.length, MAX_REPLAY_MS);
+    const replayed = await this.race(
+      conn,
+      conn.api.replay(history, this.defaultTimeoutMs),
+      budget,
+      undefined,
+    );
+    if (replayed.kind === "done") return replayed.raw;
+    return replayed.kind === "crash" ? `the worker stopped: ${replayed.detail}` : "it ran out of time";
+  }
+
   private async spawnAndRestore(history: string[]): Promise<WorkerConnection> {
     const conn = await this.spawn(this.config);
     if (!history.length) return conn;
-    const budget = this.defaultTimeoutMs;
-    const failure = await new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve("it ran out of time"), budget + INTERRUPT_GRACE_MS);
-      conn.api.replay(history, budget).then(
-        (error) => {
-          clearTimeout(timer);
-          resolve(error);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          resolve(err instanceof Error ? err.message : String(err));
-        },
-      );
-      conn.died.then((detail) => {
-        clearTimeout(timer);
-        resolve(`the worker stopped: ${detail}`);
-      });
-    });
+    const failure = await this.restore(conn, history);
     if (!failure) return conn;
     this.history = [];
     this.pendingNotices.push(

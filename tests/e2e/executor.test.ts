@@ -129,13 +129,37 @@ describe("cross-origin isolated page", () => {
     expect((await run(page, "kept + 1")).output).toBe("42");
   });
 
-  it.skipIf(!packagesBuilt)("imports sympy from the same-origin package folder", async () => {
-    const r = await run(page, "import sympy\nx = sympy.Symbol('x')\nsympy.solve(x**2 - 9, x)");
-    expect(r.error).toBeUndefined();
-    expect(r.output).toBe("[-3, 3]");
-    const sympifyEscape = await run(page, "sympy.sympify(\"__import__('os').getcwd()\")");
-    expect(sympifyEscape.error?.message).toMatch(/Forbidden name in evaluated string: __import__/);
-  });
+  it.skipIf(!packagesBuilt)(
+    "imports sympy from the same-origin package folder",
+    async () => {
+      const r = await run(page, "import sympy\nx = sympy.Symbol('x')\nsympy.solve(x**2 - 9, x)");
+      expect(r.error).toBeUndefined();
+      expect(r.output).toBe("[-3, 3]");
+      const sympifyEscape = await run(page, "sympy.sympify(\"__import__('os').getcwd()\")");
+      expect(sympifyEscape.error?.message).toMatch(/Forbidden name in evaluated string: __import__/);
+    },
+    120_000,
+  );
+
+  it("a memory bomb gives a clear error and the episode goes on", async () => {
+    await run(page, "kept = 'here'");
+    const r = await run(page, "x = 'a' * 10**12");
+    expect(r.error?.type).toBe("OverflowError");
+    const hog = await run(page, "hog = []\nwhile True:\n    hog.append(bytearray(10**8))", {
+      timeoutMs: 60_000,
+    });
+    expect(hog.error?.type).toBe("MemoryError");
+    expect(hog.restarted).toBe(true);
+    expect((await run(page, "kept")).output).toBe("here");
+  }, 120_000);
+
+  it("an interpreter crash (C stack overflow) gives a clear error and a fresh worker", async () => {
+    await run(page, "kept = 7");
+    const r = await run(page, "v = []\nfor i in range(300000):\n    v = [v]\nstr(v)");
+    expect(r.error?.type).toBe("InterpreterCrash");
+    expect(r.restarted).toBe(true);
+    expect((await run(page, "kept * 6")).output).toBe("42");
+  }, 120_000);
 
   it("isolates candidates and commits without re-running", async () => {
     await call(page, "reset");

@@ -97,7 +97,7 @@ describe("memory bombs and crashes", () => {
     expect(r.notice).toMatch(/restarted because the action ran out of memory/);
     const next = await ex.run("print(kept)");
     expect(next.logs).toBe("still here\n");
-  });
+  }, 120_000);
 
   it("a crash of the interpreter (C stack overflow) gives a clear error and a fresh worker", async () => {
     await ex.reset();
@@ -109,5 +109,5 @@ describe("memory bombs and crashes", () => {
     );
     expect(r.restarted).toBe(true);
     expect((await ex.run("kept * 6")).output).toBe("42");
-  });
+  }, 120_000);
 });
