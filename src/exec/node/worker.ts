@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import { loadPyodide, type PyodideAPI } from "pyodide";
-import { openShardSearcher } from "../../retrieval/open-shard.ts";
 import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
 import { readPackageManifest } from "../packages.ts";
@@ -37,8 +36,11 @@ const port = parentPort;
 async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
   if (!data.shard) return {};
   try {
-    let open: (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher = openShardSearcher;
-    if (data.searcherModule) {
+    // Loaded only when a shard is configured: it keeps the worker's start-up module graph small.
+    let open: (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
+    if (!data.searcherModule) {
+      open = (await import("../../retrieval/open-shard.ts")).openShardSearcher;
+    } else {
       const mod = (await import(data.searcherModule)) as { openShardSearcher?: typeof open };
       if (typeof mod.openShardSearcher !== "function") {
         return { searchUnavailable: `${data.searcherModule} does not export openShardSearcher` };
