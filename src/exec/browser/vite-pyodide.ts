@@ -16,17 +16,24 @@ export const PYODIDE_FILES = [
   "pyodide-lock.json",
 ] as const;
 
-/** Copies the files whose size or modification time differ; returns the names copied. */
-export async function copyPyodideAssets(outDir: string, sourceDir = pyodidePackageDir()): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
+/**
+ * Copies the files whose size or modification time differ; returns the names copied. Each file is written
+ * under `scratchDir` first and renamed into place, so a concurrent server or build copying public/ never
+ * sees a half-written or temporary file there (scratchDir must be on the same filesystem).
+ */
+export async function copyPyodideAssets(
+  outDir: string,
+  scratchDir: string,
+  sourceDir = pyodidePackageDir(),
+): Promise<string[]> {
+  await Promise.all([mkdir(outDir, { recursive: true }), mkdir(scratchDir, { recursive: true })]);
   const copied: string[] = [];
   for (const file of PYODIDE_FILES) {
     const from = join(sourceDir, file);
     const to = join(outDir, file);
     const [a, b] = await Promise.all([stat(from), stat(to).catch(() => undefined)]);
     if (b && b.size === a.size && b.mtimeMs >= a.mtimeMs) continue;
-    // Copy then rename: two servers starting at once must never serve a half-written file.
-    const partial = `${to}.${process.pid}.${Date.now()}.partial`;
+    const partial = join(scratchDir, `${file}.${process.pid}.${Date.now()}.partial`);
     await copyFile(from, partial);
     await rename(partial, to);
     copied.push(file);
@@ -44,7 +51,7 @@ export function selfHostPyodide(): Plugin {
     // Before the dev server indexes public/ (it serves only files it has seen) and before a build copies it.
     async configResolved(config) {
       const publicDir = config.publicDir || resolve(config.root, "public");
-      await copyPyodideAssets(join(publicDir, "pyodide"));
+      await copyPyodideAssets(join(publicDir, "pyodide"), resolve(config.root, ".cache", "pyodide-copy"));
     },
   };
 }
