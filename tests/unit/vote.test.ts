@@ -4,7 +4,10 @@ import { decideVote, isDecided, normalizeOutput, type Outcome } from "../../src/
 
 describe("voting rules", () => {
   it("picks the first member of the largest group", () => {
-    expect(decideVote(["a\n", "b\n", "b\n", null, "b\n", "a\n"])).toMatchObject({ winner: 1, reason: "majority" });
+    expect(decideVote(["a\n", "b\n", "b\n", null, "b\n", "a\n"])).toMatchObject({
+      winner: 1,
+      reason: "majority",
+    });
   });
 
   it("breaks ties by the group that appeared first", () => {
