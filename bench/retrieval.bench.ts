@@ -29,9 +29,10 @@ import type { Passage } from "../src/retrieval/search.ts";
 import { SHARD_FILE_NAME } from "../src/retrieval/shard-format.ts";
 import { openShard } from "../src/retrieval/shard-reader.ts";
 import { buildShardBytes, ShardWriter } from "../src/retrieval/shard-writer.ts";
+import { SHARED } from "../tests/support/shared.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const WIKI = join(here, "../../shared/data/wiki");
+const WIKI = join(SHARED, "data/wiki");
 const K = 10;
 /**
  * Simple English Wikipedia, for the size projection: ~250k articles of ~200 words of prose on average

@@ -14,8 +14,7 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { StepContext } from "../src/agent/action.ts";
 import { DEFAULT_PACK } from "../src/agent/packs/default-pack.ts";
 import { sagStrategy } from "../src/agent/sag.ts";
@@ -23,8 +22,8 @@ import { isDecided, type Outcome } from "../src/agent/vote.ts";
 import { createNodeExecutor, type Executor } from "../src/exec/index.ts";
 import { ReplayEngine } from "../src/llm/replay/replay-engine.ts";
 import { buildShard } from "../src/retrieval/node/build-shard.ts";
+import { SHARED } from "../tests/support/shared.ts";
 
-const SHARED = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "shared");
 const ROUNDS = 15;
 
 const step = (code: string) => `Thought: next step.\nCode:\n\`\`\`py\n${code}\n\`\`\``;

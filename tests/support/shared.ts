@@ -1,9 +1,14 @@
-/** Paths into ../shared (read in place, never copied into the repository). */
+/**
+ * Paths into the shared data (read in place, never copied into the repository): ../shared beside the
+ * checkout, or $POCKET_AGENT_SHARED. Tests and benchmarks both use this.
+ */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const SHARED = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shared");
+export const SHARED =
+  process.env["POCKET_AGENT_SHARED"] ??
+  join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shared");
 
 export function sharedText(path: string): string {
   return readFileSync(join(SHARED, path), "utf8");

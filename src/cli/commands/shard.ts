@@ -1,16 +1,11 @@
 /** `pocket-agent shard build|search|info`: make a local Wikipedia shard and query it. */
 import { readFile } from "node:fs/promises";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { buildShard } from "../../retrieval/node/build-shard.ts";
 import { openShardFrom } from "../../retrieval/open-shard.ts";
 import { formatRetrievedDocuments, type SearchHit } from "../../retrieval/search.ts";
 import { createProgress } from "../progress.ts";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
+import { positiveInt } from "../setup.ts";
 
 function asResults(hits: SearchHit[]) {
   return hits.map((hit, i) => ({
