@@ -110,6 +110,7 @@ const api: BrowserWorkerApi = {
   },
   run: async (code, ms) => (await ready()).run(code, ms),
   runCandidate: async (code, id, ms) => (await ready()).runCandidate(code, id, ms),
+  holdCandidate: async (id) => (await ready()).holdCandidate(id),
   commitCandidate: async (id) => (await ready()).commitCandidate(id),
   discardCandidates: async () => (await ready()).discardCandidates(),
   reset: async () => (await ready()).reset(),

@@ -41,6 +41,8 @@ export interface RuntimeDeps {
 export interface RuntimeApi {
   run(code: string, timeoutMs: number): Promise<RawResult>;
   runCandidate(code: string, candidateId: number, timeoutMs: number): Promise<RawResult>;
+  /** Give a candidate refused before it ran its own namespace copy, so that it can still be committed. */
+  holdCandidate(candidateId: number): void | Promise<void>;
   commitCandidate(candidateId: number): boolean | Promise<boolean>;
   discardCandidates(): void | Promise<void>;
   reset(): void | Promise<void>;
@@ -73,6 +75,7 @@ export class PythonRuntime implements RuntimeApi {
       reset: get("reset"),
       run: get("run"),
       run_candidate: get("run_candidate"),
+      hold_candidate: get("hold_candidate"),
       commit_candidate: get("commit_candidate"),
       discard_candidates: get("discard_candidates"),
       replay: get("replay"),
@@ -119,6 +122,10 @@ export class PythonRuntime implements RuntimeApi {
 
   async runCandidate(code: string, candidateId: number, timeoutMs: number): Promise<RawResult> {
     return this.guarded(code, () => this.fns.run_candidate!(code, candidateId, timeoutMs / 1000));
+  }
+
+  holdCandidate(candidateId: number): void {
+    this.fns.hold_candidate!(candidateId);
   }
 
   commitCandidate(candidateId: number): boolean {

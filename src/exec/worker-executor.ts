@@ -124,7 +124,12 @@ export class WorkerExecutor implements Executor {
       const same = sameId === undefined ? undefined : this.candidates.get(sameId);
       if (same) return { ...same.result, reused: true };
       const candidateId = this.nextCandidateId++;
-      const result = await this.execute(code, (api, ms) => api.runCandidate(code, candidateId, ms), options);
+      const result = await this.execute(
+        code,
+        (api, ms) => api.runCandidate(code, candidateId, ms),
+        options,
+        (api) => api.holdCandidate(candidateId),
+      );
       const candidate: CandidateResult = { ...result, candidateId, reused: false };
       // A restart during this run dropped every candidate namespace, this one included.
       if (result.restarted) for (const c of this.candidates.values()) c.lost = true;
@@ -192,6 +197,8 @@ export class WorkerExecutor implements Executor {
     code: string,
     call: (api: Remote<RuntimeApi>, timeoutMs: number) => Promise<RawResult>,
     options: RunOptions,
+    /** Called instead of `call` when a needed package cannot be installed (the code never runs). */
+    refused?: (api: Remote<RuntimeApi>) => Promise<unknown>,
   ): Promise<ExecutionResult> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`);
@@ -212,6 +219,7 @@ export class WorkerExecutor implements Executor {
       : { kind: "done", raw: "" };
     if (prepared.kind === "done" && prepared.raw) {
       const type = prepared.raw.includes("ImportError:") ? "ImportError" : "ModuleNotFoundError";
+      await refused?.(conn.api);
       return finish(errorResult(type, prepared.raw), started, notices);
     }
     const outcome =

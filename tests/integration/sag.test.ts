@@ -202,3 +202,27 @@ describe("pocket-agent ask --n", () => {
     }
   });
 });
+
+describe("SAG when every candidate fails", () => {
+  it("commits the first sample even when it was refused before running (a package not available offline)", async () => {
+    const engine = new ReplayEngine([
+      step("Use numpy.", "import numpy as np\nprint(np.mean([1, 2, 3]))"),
+      step("Typo.", "print(undefined_name)"),
+      step("Plain Python.", "final_answer(sum([1, 2, 3]) / 3)"),
+    ]);
+    let n = 2;
+    const trajectory = await runAgent("Mean of 1, 2, 3?", {
+      engine,
+      executor,
+      strategy: (ctx) => {
+        const s = sagStrategy()({ ...ctx, sampling: { ...ctx.sampling, n } });
+        n = 1;
+        return s;
+      },
+    });
+    expect(trajectory.error).toBeUndefined();
+    expect(trajectory.steps[0]!.vote).toMatchObject({ reason: "all-failed", winner: 0 });
+    expect(trajectory.steps[0]!.observation).toMatch(/ModuleNotFoundError: No module named 'numpy'/);
+    expect(trajectory.answer).toBe(2);
+  });
+});

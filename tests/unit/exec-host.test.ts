@@ -30,6 +30,7 @@ class FakeWorker {
     const api: RuntimeApi = {
       run: (code) => this.exec(code),
       runCandidate: (code) => this.exec(code),
+      holdCandidate: () => undefined,
       commitCandidate: () => true,
       discardCandidates: () => undefined,
       reset: () => undefined,

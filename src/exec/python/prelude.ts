@@ -660,6 +660,12 @@ def commit_candidate(candidate_id):
     return True
 
 
+def hold_candidate(candidate_id):
+    # A candidate refused before it ran (a package that cannot be loaded) still gets its namespace copy.
+    if int(candidate_id) not in _STATE["candidates"]:
+        _STATE["candidates"][int(candidate_id)] = _copy_namespace(_STATE["ns"])
+
+
 def discard_candidates():
     _STATE["candidates"] = {}
 
