@@ -1,9 +1,10 @@
 /** Turning command-line options into the agent's parts; shared by the commands that run the agent. */
-import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
+import type { AgentOptions } from "../agent/loop.ts";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory } from "../agent/trajectory.ts";
+import { readSource } from "../eval/node/read-source.ts";
 import type { Engine } from "../llm/engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
@@ -18,7 +19,7 @@ export interface EngineOptions {
 
 export async function engineFromOptions(options: EngineOptions): Promise<Engine> {
   if (options.replay) {
-    const trajectory = parseTrajectory(await readText(options.replay, "trajectory"));
+    const trajectory = parseTrajectory(await readSource(options.replay, "trajectory"));
     return ReplayEngine.fromTrajectory(trajectory, options.replay);
   }
   if (!options.baseUrl || !options.model) {
@@ -36,18 +37,7 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
 
 export async function packFromOptions(path: string | undefined): Promise<PromptPack> {
   if (!path) return DEFAULT_PACK;
-  return loadPromptPack(await readText(path, "prompt pack"), path, DEFAULT_PACK);
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      `cannot read ${what} ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`,
-    );
-  }
+  return loadPromptPack(await readSource(path, "prompt pack"), path, DEFAULT_PACK);
 }
 
 /** commander argument parsers that reject bad numbers with a clear message. */
@@ -105,4 +95,25 @@ export function addAgentOptions(command: Command): Command {
     .option("--seed <n>", "sampling seed", positiveInt)
     .option("--action-timeout <seconds>", "time limit of one code action", nonNegativeNumber, 10)
     .option("--request-timeout <seconds>", "time limit of one model request", nonNegativeNumber);
+}
+
+/** The loop settings those options stand for; web_search is only offered when there is a shard. */
+export function agentSettings(
+  options: AgentCliOptions,
+  pack: PromptPack,
+): Pick<AgentOptions, "maxSteps" | "sampling" | "toolNames" | "actionTimeoutMs"> {
+  return {
+    maxSteps: options.maxSteps,
+    sampling: {
+      n: options.n,
+      temperature: options.temperature,
+      topP: options.topP,
+      maxTokens: options.maxTokens,
+      seed: options.seed,
+    },
+    toolNames: options.shard
+      ? undefined
+      : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+    actionTimeoutMs: options.actionTimeout * 1000,
+  };
 }

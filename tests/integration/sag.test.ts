@@ -4,8 +4,9 @@
  * Completions are written by hand in a student's format and played back; no model produced them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActionStrategy } from "../../src/agent/loop.ts";
 import { runAgent } from "../../src/agent/loop.ts";
-import { sagStrategy } from "../../src/agent/sag.ts";
+import { type SagOptions, sagStrategy } from "../../src/agent/sag.ts";
 import { createNodeExecutor, type Executor } from "../../src/exec/index.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
 import { runCli } from "../support/cli.ts";
@@ -20,6 +21,12 @@ afterAll(async () => {
 });
 
 const step = (thought: string, code: string) => `Thought: ${thought}\nCode:\n\`\`\`py\n${code}\n\`\`\``;
+
+/** SAG with a different number of candidates per step (n of step k = perStep[k - 1], then 1). */
+const sagPerStep = (perStep: number[], options: SagOptions = {}): ActionStrategy => {
+  const strategy = sagStrategy(options);
+  return (ctx) => strategy({ ...ctx, sampling: { ...ctx.sampling, n: perStep[ctx.step - 1] ?? 1 } });
+};
 
 describe("SAG voting with isolated candidates", () => {
   it("keeps the majority, drops failures, and hides the losers' variables", async () => {
@@ -85,17 +92,12 @@ describe("SAG voting with isolated candidates", () => {
       step("Append.", "log.append('a')\nprint(log)"),
       step("Check.", "final_answer(log)"),
     ]);
-    const strategy = sagStrategy();
-    let call = 0;
     // One candidate for the first and last step, three for the middle one.
     const trajectory = await runAgent("q", {
       engine,
       executor,
       sampling: { n: 3 },
-      strategy: (ctx) => {
-        call++;
-        return strategy({ ...ctx, sampling: { ...ctx.sampling, n: call === 2 ? 3 : 1 } });
-      },
+      strategy: sagPerStep([1, 3]),
     });
     expect(trajectory.steps[1]!.vote).toMatchObject({
       winner: 0,
@@ -115,10 +117,7 @@ describe("SAG voting with isolated candidates", () => {
       engine,
       executor,
       sampling: { n: 8 },
-      strategy: (ctx) =>
-        sagStrategy({ adaptive: true })(
-          ctx.step === 2 ? { ...ctx, sampling: { ...ctx.sampling, n: 1 } } : ctx,
-        ),
+      strategy: sagPerStep([8], { adaptive: true }),
     });
     const vote = trajectory.steps[0]!.vote!;
     expect(vote).toMatchObject({
@@ -143,16 +142,11 @@ describe("SAG voting with isolated candidates", () => {
       step("d", "print(2)"),
       step("e", "final_answer('ok')"),
     ]);
-    let n = 4;
     const trajectory = await runAgent("q", {
       engine,
       executor,
       sampling: { n: 4 },
-      strategy: (ctx) => {
-        const s = sagStrategy({ mode: "normalized" })({ ...ctx, sampling: { ...ctx.sampling, n } });
-        n = 1;
-        return s;
-      },
+      strategy: sagPerStep([4], { mode: "normalized" }),
     });
     // exact keys would be "2.0\n", "3\n", "3\n", "2\n" -> "3" wins; normalised, 2.0 == 2 and ties go to the earlier group
     expect(trajectory.steps[0]!.vote).toMatchObject({
@@ -210,15 +204,10 @@ describe("SAG when every candidate fails", () => {
       step("Typo.", "print(undefined_name)"),
       step("Plain Python.", "final_answer(sum([1, 2, 3]) / 3)"),
     ]);
-    let n = 2;
     const trajectory = await runAgent("Mean of 1, 2, 3?", {
       engine,
       executor,
-      strategy: (ctx) => {
-        const s = sagStrategy()({ ...ctx, sampling: { ...ctx.sampling, n } });
-        n = 1;
-        return s;
-      },
+      strategy: sagPerStep([2]),
     });
     expect(trajectory.error).toBeUndefined();
     expect(trajectory.steps[0]!.vote).toMatchObject({ reason: "all-failed", winner: 0 });

@@ -3,7 +3,13 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { runAgent } from "../../agent/loop.ts";
 import { createNodeExecutor } from "../../exec/index.ts";
-import { type AgentCliOptions, addAgentOptions, engineFromOptions, packFromOptions } from "../setup.ts";
+import {
+  type AgentCliOptions,
+  addAgentOptions,
+  agentSettings,
+  engineFromOptions,
+  packFromOptions,
+} from "../setup.ts";
 import { createTraceWriter } from "../trace.ts";
 
 interface AskOptions extends AgentCliOptions {
@@ -47,18 +53,7 @@ export function registerAsk(program: Command): void {
           engine,
           executor,
           pack,
-          maxSteps: options.maxSteps,
-          sampling: {
-            n: options.n,
-            temperature: options.temperature,
-            topP: options.topP,
-            maxTokens: options.maxTokens,
-            seed: options.seed,
-          },
-          toolNames: options.shard
-            ? undefined
-            : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
-          actionTimeoutMs: options.actionTimeout * 1000,
+          ...agentSettings(options, pack),
           signal: controller.signal,
           onEvent: trace,
         });

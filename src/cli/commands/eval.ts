@@ -20,6 +20,7 @@ import { createProgress } from "../progress.ts";
 import {
   type AgentCliOptions,
   addAgentOptions,
+  agentSettings,
   engineFromOptions,
   packFromOptions,
   positiveInt,
@@ -132,18 +133,7 @@ export async function runBenchmark(
   const agentOptions: AgentRunOptions = {
     pack,
     role: spec.role,
-    maxSteps: options.maxSteps,
-    sampling: {
-      n: options.n,
-      temperature: options.temperature,
-      topP: options.topP,
-      maxTokens: options.maxTokens,
-      seed: options.seed,
-    },
-    toolNames: options.shard
-      ? undefined
-      : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
-    actionTimeoutMs: options.actionTimeout * 1000,
+    ...agentSettings(options, pack),
   };
   const runOne =
     spec.runOne?.({ engine, pack, benchmark, agentOptions }) ??
