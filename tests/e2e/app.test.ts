@@ -79,7 +79,11 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
   });
 
   it("answers a question from recorded completions, searching the real shard, labelled as a replay", async () => {
+    // Nothing is loading yet: no progress bar shows (author CSS once overrode the hidden attribute).
+    expect(await page.locator("#model-progress").isVisible()).toBe(false);
+    expect(await page.locator("#shard-progress").isVisible()).toBe(false);
     await pickShard(page, shardPath);
+    expect(await page.locator("#shard-progress").isVisible()).toBe(true);
     expect(await page.locator("#shard-progress .progress-label").textContent()).toContain("2966 passages");
     await pickReplay(
       page,
