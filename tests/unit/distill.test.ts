@@ -17,6 +17,7 @@ import { SftExportError, toSftExample } from "../../src/distill/sft.ts";
 import type { ExecutionResult, Executor } from "../../src/exec/executor.ts";
 import type { Engine, GenerateRequest } from "../../src/llm/engine.ts";
 import { sharedText } from "../support/shared.ts";
+import { fakeTrajectory } from "../support/trajectory.ts";
 
 describe("first thought", () => {
   it("reads the reference's CoT prompt and builds its request", () => {
@@ -138,13 +139,7 @@ describe("prefixed first step", () => {
 });
 
 function teacherTrajectory(overrides: Partial<Trajectory> = {}): Trajectory {
-  return {
-    schema: "pocket-agent/trajectory",
-    version: 1,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    question: "q",
-    task: "q",
-    engine: { kind: "openai", label: "t", isReplay: false },
+  return fakeTrajectory({
     settings: { role: "teacher", promptPack: "default", maxSteps: 5, n: 1 },
     messages: [
       { role: "system", content: "TEACHER PROMPT" },
@@ -172,12 +167,9 @@ function teacherTrajectory(overrides: Partial<Trajectory> = {}): Trajectory {
         timings: { generationMs: 0, executionMs: 0 },
       },
     ],
-    status: "answered",
     answer: 1,
-    usage: { promptTokens: 1, completionTokens: 1 },
-    durationMs: 1,
     ...overrides,
-  };
+  });
 }
 
 describe("training filter", () => {

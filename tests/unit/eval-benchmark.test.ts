@@ -11,6 +11,7 @@ import {
 } from "../../src/eval/record.ts";
 import { buildReport } from "../../src/eval/report.ts";
 import { sharedText } from "../support/shared.ts";
+import { fakeTrajectory } from "../support/trajectory.ts";
 
 const FILES: [string, number, "fact" | "math"][] = [
   ["hotpotqa_500_20250422.json", 500, "fact"],
@@ -102,22 +103,11 @@ describe("parseBenchmark", () => {
 });
 
 function trajectory(overrides: Partial<Trajectory>): Trajectory {
-  return {
-    schema: "pocket-agent/trajectory",
-    version: 1,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    question: "q",
-    task: "q",
-    engine: { kind: "openai", label: "t", isReplay: false },
-    settings: { role: "student", promptPack: "default", maxSteps: 5, n: 1 },
-    messages: [],
-    steps: [],
-    status: "answered",
-    answer: "a",
+  return fakeTrajectory({
     usage: { promptTokens: 100, completionTokens: 10 },
     durationMs: 1000,
     ...overrides,
-  };
+  });
 }
 
 const step = (n: number, extra: Record<string, unknown> = {}) => ({
