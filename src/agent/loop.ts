@@ -90,7 +90,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
       role,
       promptPack: pack.name,
       maxSteps,
-      n: sampling.n ?? 1,
+      n,
       temperature: sampling.temperature,
       topP: sampling.topP,
       maxTokens: sampling.maxTokens,
