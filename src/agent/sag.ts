@@ -104,7 +104,8 @@ export function sagStrategy(options: SagOptions = {}) {
       generated: candidates.length,
       executed,
       generationsSaved: requested - candidates.length,
-      executionsSaved: candidates.length - executed,
+      // Only reuse of identical code saves an execution; a candidate that did not parse never had one.
+      executionsSaved: candidates.filter((c) => c.result?.reused).length,
       votingMs: Math.max(0, performance.now() - stepStarted - generationMs - executionMs),
     };
     ctx.emit({ type: "candidates", step: ctx.step, candidates: records, vote });

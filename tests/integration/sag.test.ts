@@ -66,6 +66,8 @@ describe("SAG voting with isolated candidates", () => {
       winner: 0,
       reason: "majority",
       generated: 5,
+      executed: 4,
+      executionsSaved: 0,
     });
     expect(first!.candidates!.map((c) => c.group ?? null)).toEqual([0, 1, null, 0, null]);
     expect(first!.candidates![2]!.parseError).toBeDefined();
