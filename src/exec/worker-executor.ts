@@ -286,7 +286,9 @@ export class WorkerExecutor implements Executor {
       const stop = (kind: "timeout" | "abort") => {
         if (conn.interrupt) {
           Atomics.store(conn.interrupt, 0, 2); // SIGINT: Python raises KeyboardInterrupt
-          timers.push(setTimeout(() => settle({ kind }), INTERRUPT_GRACE_MS));
+          // When the grace ends, let one more turn of the event loop deliver a reply that is already
+          // queued: on a loaded machine the timer can fire before a waiting worker message is read.
+          timers.push(setTimeout(() => setTimeout(() => settle({ kind }), 0), INTERRUPT_GRACE_MS));
         } else {
           settle({ kind });
         }
