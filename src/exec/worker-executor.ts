@@ -19,11 +19,30 @@ import type { RawResult, RuntimeApi, RuntimeConfig } from "./runtime.ts";
 
 export interface WorkerConnection {
   api: Remote<RuntimeApi>;
-  /** Shared Int32Array(1) the worker gave to pyodide.setInterruptBuffer; absent without SharedArrayBuffer. */
-  interrupt?: Int32Array;
+  /**
+   * Raises SIGINT in the worker's Python (pyodide.setInterruptBuffer); absent when the host has no shared
+   * memory with the interpreter (a page without cross-origin isolation).
+   */
+  interrupt?: InterruptSwitch;
   /** Resolves with a reason when the worker dies on its own (crash, out of memory). */
   died: Promise<string>;
   terminate(): void;
+}
+
+/** The host's handle on the interpreter's interrupt buffer, wherever that buffer lives. */
+export interface InterruptSwitch {
+  /** Before an action: no interrupt pending. */
+  clear(): void;
+  /** SIGINT: the running Python code raises KeyboardInterrupt. */
+  raise(): void;
+}
+
+/** The switch over an Int32Array(1) shared with the worker that gave it to pyodide.setInterruptBuffer. */
+export function sharedInterrupt(buffer: Int32Array): InterruptSwitch {
+  return {
+    clear: () => Atomics.store(buffer, 0, 0),
+    raise: () => Atomics.store(buffer, 0, 2),
+  };
 }
 
 export type SpawnWorker = (config: RuntimeConfig) => Promise<WorkerConnection>;
@@ -212,7 +231,7 @@ export class WorkerExecutor implements Executor {
       );
     }
     const conn = await this.connection;
-    if (conn.interrupt) Atomics.store(conn.interrupt, 0, 0);
+    conn.interrupt?.clear();
     // Only code that imports can need a package installed first; the rest saves a round trip.
     const prepared: Outcome<string> = IMPORTS.test(code)
       ? await this.race(conn, conn.api.prepare(code), PREPARE_LIMIT_MS, options.signal)
@@ -285,7 +304,7 @@ export class WorkerExecutor implements Executor {
       };
       const stop = (kind: "timeout" | "abort") => {
         if (conn.interrupt) {
-          Atomics.store(conn.interrupt, 0, 2); // SIGINT: Python raises KeyboardInterrupt
+          conn.interrupt.raise();
           // When the grace ends, let one more turn of the event loop deliver a reply that is already
           // queued: on a loaded machine the timer can fire before a waiting worker message is read.
           timers.push(setTimeout(() => setTimeout(() => settle({ kind }), 0), INTERRUPT_GRACE_MS));

@@ -8,7 +8,7 @@ import { wrap } from "comlink";
 import type { BrowserWorkerApi, BrowserWorkerInit } from "../../../workers/python.worker.ts";
 import type { Executor, ExecutorOptions } from "../executor.ts";
 import type { RuntimeConfig } from "../runtime.ts";
-import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
+import { sharedInterrupt, type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 
 export interface BrowserExecutorOptions extends ExecutorOptions {
   /** Folder URL of the self-hosted Pyodide files (default: `<base>pyodide/`). */
@@ -65,7 +65,7 @@ export async function createBrowserExecutor(options: BrowserExecutorOptions = {}
       throw err;
     }
     const connection: WorkerConnection = { api, died, terminate: () => worker.terminate() };
-    if (interrupt) connection.interrupt = interrupt;
+    if (interrupt) connection.interrupt = sharedInterrupt(interrupt);
     return connection;
   };
   return WorkerExecutor.create(spawn, options);

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { wrap } from "comlink";
 import type { Executor, ExecutorOptions } from "../executor.ts";
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
-import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
+import { sharedInterrupt, type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import { nodeEndpoint } from "./node-endpoint.ts";
 import type { NodeWorkerData } from "./worker.ts";
 
@@ -67,7 +67,7 @@ export async function spawnNodeWorker(
   worker.unref();
   return {
     api,
-    interrupt,
+    interrupt: sharedInterrupt(interrupt),
     died,
     terminate: () => {
       terminated = true;
