@@ -248,7 +248,7 @@ export class WorkerExecutor implements Executor {
     // The restart may have queued a notice (a failed replay) for whoever runs next.
     notices.push(...this.pendingNotices.splice(0));
     if (outcome.kind === "done") {
-      let raw = outcome.raw;
+      let raw = checkRawResult(outcome.raw);
       if (raw.fatal || raw.error?.type === "MemoryError") {
         // A wasm heap never shrinks: after a memory bomb the worker keeps gigabytes, so it is replaced too.
         notices.push(
@@ -376,6 +376,38 @@ export class WorkerExecutor implements Executor {
 
 function checkCode(code: unknown): asserts code is string {
   if (typeof code !== "string") throw new TypeError(`code must be a string, got ${typeof code}`);
+}
+
+/**
+ * The worker's reply is untrusted (code that escaped Python could forge it): anything that is not a
+ * well-formed result becomes an error result instead of reaching the agent.
+ */
+export function checkRawResult(raw: unknown): RawResult {
+  const r = raw as Partial<RawResult> | null;
+  const error = r?.error;
+  const wellFormed =
+    typeof r === "object" &&
+    r !== null &&
+    typeof r.logs === "string" &&
+    typeof r.output === "string" &&
+    typeof r.isFinalAnswer === "boolean" &&
+    (r.fatal === undefined || typeof r.fatal === "boolean") &&
+    (error === undefined ||
+      (typeof error === "object" &&
+        error !== null &&
+        typeof error.type === "string" &&
+        typeof error.message === "string"));
+  if (wellFormed) return r as RawResult;
+  return {
+    logs: "",
+    output: "None",
+    isFinalAnswer: false,
+    fatal: true,
+    error: {
+      type: "InterpreterCrash",
+      message: "Code execution failed due to: InterpreterCrash: the Python worker sent a malformed result",
+    },
+  };
 }
 
 function errorResult(type: string, message: string): RawResult {

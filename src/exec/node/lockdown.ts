@@ -1,0 +1,143 @@
+/**
+ * The JavaScript half of the Node sandbox, run inside the Python worker thread of the sandbox process
+ * once Pyodide, the packages and the shard are loaded. It assumes the worst: that the model's Python has
+ * escaped every Python-level guard and runs arbitrary JavaScript in this thread.
+ *
+ * Node's permission model (flags set by sandbox-process.ts) already refuses file writes, file reads outside
+ * the allowed folders, child processes, native addons, WASI, the inspector and `process.binding`. What it
+ * does not cover on Node 20-24 is the network and a few process-wide functions; this module closes those:
+ *
+ * - module loading: a resolve hook (module.register) refuses every specifier once locked, so `import()`
+ *   of `node:net`, `node:http`, `node:worker_threads`... fails, whatever code asks;
+ * - `process`: functions that reach other processes (`kill`, `_debugProcess`), native bindings
+ *   (`getBuiltinModule`, `_linkedBinding`), live handles (`_getActiveHandles`) and reports that write
+ *   files are removed;
+ * - globals: the network primitives (`fetch`, `WebSocket`...) and the `require` Pyodide leaves behind.
+ *
+ * `verifyLockdown` then checks that each of these is really closed and throws otherwise, so a Node
+ * version that behaves differently fails at start-up instead of running unprotected.
+ */
+import { register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+
+/** Runs in Node's module-hooks thread: refuses every resolution after the "lock" message. */
+const HOOKS_SOURCE = `
+let locked = false;
+export async function initialize(data) {
+  data.port.on("message", (message) => {
+    if (message !== "lock") return;
+    locked = true;
+    data.port.postMessage("locked");
+    data.port.close();
+  });
+}
+export async function resolve(specifier, context, next) {
+  if (locked) {
+    const error = new Error("module loading is closed in the Python sandbox (" + specifier + ")");
+    error.code = "ERR_POCKET_AGENT_SANDBOX";
+    throw error;
+  }
+  return next(specifier, context);
+}
+`;
+
+/** Registers the resolve hook now (before anything else loads); call the returned function to lock it. */
+export function installModuleGate(): () => Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  const url = `data:text/javascript;base64,${Buffer.from(HOOKS_SOURCE).toString("base64")}`;
+  register(url, { data: { port: port2 }, transferList: [port2] });
+  return () =>
+    new Promise<void>((resolve) => {
+      port1.once("message", () => {
+        port1.close();
+        resolve();
+      });
+      port1.postMessage("lock");
+    });
+}
+
+/** `process` members that reach native code, other processes, live handles or the file system. */
+const PROCESS_MEMBERS = [
+  "binding",
+  "_linkedBinding",
+  "dlopen",
+  "getBuiltinModule",
+  "kill",
+  "_kill",
+  "_debugProcess",
+  "_debugEnd",
+  "_startProfilerIdleNotifier",
+  "_stopProfilerIdleNotifier",
+  "_getActiveHandles",
+  "_getActiveRequests",
+  "report",
+  "openStdin",
+  "loadEnvFile",
+  "setSourceMapsEnabled",
+  "execve",
+  "chdir",
+  "setuid",
+  "setgid",
+  "seteuid",
+  "setegid",
+  "setgroups",
+  "initgroups",
+  "mainModule",
+];
+
+/** Global names that open connections, load code, or hand out Node's module system. */
+const GLOBAL_MEMBERS = [
+  "fetch",
+  "XMLHttpRequest",
+  "WebSocket",
+  "WebSocketStream",
+  "EventSource",
+  "Request",
+  "navigator",
+  "require",
+  "module",
+  "importScripts",
+];
+
+function remove(target: Record<string, unknown>, name: string): void {
+  if (!(name in target)) return;
+  try {
+    Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false });
+  } catch {
+    // A non-configurable member: verifyLockdown reports it if it is still usable.
+    try {
+      delete target[name];
+    } catch {}
+  }
+}
+
+/** Removes the process members and globals above. */
+export function scrubRealm(): void {
+  const proc = process as unknown as Record<string, unknown>;
+  for (const name of PROCESS_MEMBERS) remove(proc, name);
+  const scope = globalThis as unknown as Record<string, unknown>;
+  for (const name of GLOBAL_MEMBERS) remove(scope, name);
+}
+
+/**
+ * Checks, from inside the locked thread, that the routes out are closed; throws with the list of those that
+ * are not. Run after `scrubRealm` and the module lock.
+ */
+export async function verifyLockdown(): Promise<void> {
+  const open: string[] = [];
+  const proc = process as unknown as Record<string, unknown>;
+  for (const name of PROCESS_MEMBERS) {
+    if (typeof proc[name] === "function" || (name === "report" && proc[name])) open.push(`process.${name}`);
+  }
+  const scope = globalThis as unknown as Record<string, unknown>;
+  for (const name of GLOBAL_MEMBERS) if (scope[name] !== undefined) open.push(name);
+  // A computed specifier, so that no bundler resolves it: this must reach the runtime's loader.
+  for (const specifier of ["node:net", "node:child_process", "node:fs", "node:module"]) {
+    const loaded = await import(/* @vite-ignore */ `${specifier}`).then(
+      () => true,
+      () => false,
+    );
+    if (loaded) open.push(`import("${specifier}")`);
+  }
+  if (open.length) throw new Error(`the Python sandbox could not close: ${open.join(", ")}`);
+}

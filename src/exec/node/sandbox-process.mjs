@@ -1,0 +1,37 @@
+// Main thread of the sandbox process (spawned by node-executor.ts under Node's permission model).
+// Plain JavaScript and trusted: it never runs model code. It owns the IPC channel to the host and the
+// interrupt buffer, starts the Python worker thread from the bundle it is sent, and relays messages.
+// The worker thread is where an escaped action would run; it can reach this thread only by messages,
+// which are passed on to the host as data, never interpreted here.
+import { Worker } from "node:worker_threads";
+
+const send = process.send?.bind(process);
+if (!send) {
+  process.stderr.write("python sandbox: must be started with an IPC channel\n");
+  process.exit(2);
+}
+
+let worker;
+let interrupt;
+
+function start({ bundle, workerData }) {
+  interrupt = new Int32Array(new SharedArrayBuffer(4));
+  const url = `data:text/javascript;base64,${Buffer.from(bundle).toString("base64")}`;
+  worker = new Worker(new URL(url), { workerData: { ...workerData, interrupt } });
+  worker.on("message", (message) => send(message));
+  worker.on("error", (err) => {
+    process.stderr.write(`python sandbox: ${err?.message ?? String(err)}\n`);
+    process.exit(3);
+  });
+  worker.on("exit", (code) => process.exit(code === 0 ? 4 : code));
+}
+
+process.on("message", (message) => {
+  const control = message && typeof message === "object" ? message.sandbox : undefined;
+  if (control === "start" && !worker) start(message);
+  else if (control === "interrupt") interrupt && Atomics.store(interrupt, 0, 2);
+  else if (control === "clear") interrupt && Atomics.store(interrupt, 0, 0);
+  else worker?.postMessage(message);
+});
+// The host going away closes the channel: nothing is left to serve.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,143 @@
+/**
+ * The Python worker thread of the sandbox process (see sandbox-process.mjs and node-executor.ts).
+ * Bundled into one module by bundle.ts, so the sandbox process needs no TypeScript loader (tsx would start
+ * esbuild as a child process, which the permission model forbids).
+ *
+ * Order matters: the module gate is registered first, then Pyodide, the packages and the shard are loaded,
+ * then the thread locks itself down (lockdown.ts) and checks that it did, and only then serves requests.
+ * A set-up that cannot lock down fails and no Python runs.
+ */
+import { constants as fsConstants } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
+import { expose } from "comlink";
+import type { PyodideAPI } from "pyodide";
+import type { PassageSearcher } from "../../retrieval/search.ts";
+import type { ShardSource } from "../executor.ts";
+import { readPackageManifest } from "../packages.ts";
+import { PythonRuntime, type RuntimeApi, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
+import { installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
+import { nodeEndpoint } from "./node-endpoint.ts";
+
+export interface SandboxWorkerData {
+  config: RuntimeConfig;
+  /** Pyodide's folder, ending with "/". */
+  indexURL: string;
+  packagesDir: string;
+  interrupt: Int32Array;
+  shard?: ShardSource;
+  /** File URL of a bundled module exporting `openShardSearcher(source)`, instead of the built-in one. */
+  searcherModuleURL?: string;
+  /** Adds runJavaScriptForTest: the tests' stand-in for a fully escaped action. */
+  testHooks?: boolean;
+}
+
+export type SandboxWorkerApi = RuntimeApi & {
+  ready(): Promise<true>;
+  /**
+   * Test hook (only with testHooks): runs `source` as the body of an async function in this thread, after
+   * lock-down, exactly as JavaScript reached by an escaped Python action would run; returns its JSON.
+   */
+  runJavaScriptForTest(source: string): Promise<string>;
+};
+
+const data = workerData as SandboxWorkerData;
+if (!parentPort) throw new Error("python sandbox: must run as a worker thread");
+const port = parentPort;
+const lockModules = installModuleGate();
+
+type OpenSearcher = (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
+
+async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
+  if (!data.shard) return {};
+  try {
+    let open: OpenSearcher;
+    if (data.searcherModuleURL) {
+      const mod = (await import(/* @vite-ignore */ data.searcherModuleURL)) as {
+        openShardSearcher?: OpenSearcher;
+      };
+      if (typeof mod.openShardSearcher !== "function") {
+        return { searchUnavailable: "the searcher module does not export openShardSearcher" };
+      }
+      open = mod.openShardSearcher;
+    } else {
+      open = (await import("../../retrieval/open-shard.ts")).openShardSearcher;
+    }
+    return { searcher: await open(data.shard) };
+  } catch (err) {
+    return {
+      searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+}
+
+/**
+ * Pyodide's Emscripten file system reads `process.binding("constants")` once while it loads; the permission
+ * model refuses process.binding, so that one call is answered from the public fs/os constants. The shim is
+ * gone with process.binding itself at lock-down.
+ */
+function answerConstantsBinding(): void {
+  const proc = process as unknown as { binding: (name: string) => unknown };
+  const original = proc.binding.bind(process);
+  proc.binding = (name: string) =>
+    name === "constants" ? { fs: fsConstants, os: osConstants } : original(name);
+}
+
+async function loadInterpreter(): Promise<PyodideAPI> {
+  answerConstantsBinding();
+  const { loadPyodide } = (await import(
+    /* @vite-ignore */ pathToFileURL(`${data.indexURL}pyodide.mjs`).href
+  )) as typeof import("pyodide");
+  // Interpreter-level output is not the model's (the prelude captures prints).
+  const quiet = () => {};
+  return loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet });
+}
+
+async function start(): Promise<PythonRuntime> {
+  const [pyodide, search] = await Promise.all([loadInterpreter(), openSearcher()]);
+  pyodide.setInterruptBuffer(data.interrupt);
+  const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
+  // Package archives are read lazily, by this closure, after lock-down: file reads stay allowed (the
+  // permission model limits them to the packages folder and the few others the process was given).
+  const runtime = PythonRuntime.create(pyodide, data.config, {
+    ...search,
+    loadPackage: async (name) => {
+      const entry = manifest?.packages[name];
+      if (!entry) return null;
+      const zip = new Uint8Array(await readFile(join(data.packagesDir, entry.file)));
+      return { zip, requires: entry.requires };
+    },
+  });
+  await lockModules();
+  scrubRealm();
+  await verifyLockdown();
+  return runtime;
+}
+
+const ready = start();
+// Every method waits for set-up; a failed set-up rejects each call with its reason.
+const api: SandboxWorkerApi = {
+  ready: async () => {
+    await ready;
+    return true;
+  },
+  run: async (code, ms) => (await ready).run(code, ms),
+  runCandidate: async (code, id, ms) => (await ready).runCandidate(code, id, ms),
+  holdCandidate: async (id) => (await ready).holdCandidate(id),
+  commitCandidate: async (id) => (await ready).commitCandidate(id),
+  discardCandidates: async () => (await ready).discardCandidates(),
+  reset: async () => (await ready).reset(),
+  replay: async (codes, ms) => (await ready).replay(codes, ms),
+  prepare: async (code) => (await ready).prepare(code),
+  probeGlobals: async (names) => (await ready).probeGlobals(names),
+  runJavaScriptForTest: async (source) => {
+    if (!data.testHooks) throw new Error("runJavaScriptForTest: this sandbox was started without test hooks");
+    await ready;
+    const AsyncFunction = (async () => {}).constructor as new (body: string) => () => Promise<unknown>;
+    return JSON.stringify(await new AsyncFunction(source)());
+  },
+};
+expose(api, nodeEndpoint(port));
