@@ -1,5 +1,6 @@
 import { defineConfig } from "vite";
 import { selfHostPyodide } from "./src/exec/browser/vite-pyodide.ts";
+import { pythonSandbox } from "./src/exec/browser/vite-sandbox.ts";
 import { offlineServiceWorker } from "./src/ui/vite-pwa.ts";
 
 // Cross-origin isolation gives the page SharedArrayBuffer, which the Python worker uses to interrupt
@@ -10,7 +11,7 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [selfHostPyodide(), offlineServiceWorker()],
+  plugins: [selfHostPyodide(), pythonSandbox(), offlineServiceWorker()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

@@ -119,6 +119,86 @@ describe("cross-origin isolated page", () => {
     expect(seen).toEqual(Object.fromEntries(names.map((n) => [n, "undefined"])));
   });
 
+  it("the test hook runs JavaScript inside the Python worker (positive control)", async () => {
+    expect(await call(page, "evalInWorker", "return 1 + 1")).toBe(2);
+    // The same worker: a value left on its global by one call is seen by the next.
+    await call(page, "evalInWorker", "self.__marker = 'escaped'; return true");
+    expect(await call(page, "evalInWorker", "return self.__marker")).toBe("escaped");
+  });
+
+  it("JavaScript escaped from Python reaches no network, no storage of the origin and not the page", async () => {
+    const before = hits;
+    const report = (await call(page, "evalInWorker", escapedAttack(canaryURL))) as {
+      here: Record<string, string>;
+      nested: Record<string, string> | string;
+    };
+    // The worker itself (network primitives already removed) and a nested worker it starts from a blob,
+    // which has every primitive afresh: only the opaque origin and the inherited CSP stop that one.
+    expect(typeof report.nested).toBe("object");
+    for (const [where, results] of Object.entries({ here: report.here, nested: report.nested })) {
+      const reached = Object.entries(results as Record<string, string>).filter(
+        ([, v]) => !v.startsWith("blocked"),
+      );
+      expect(reached, `${where}: ${JSON.stringify(results)}`).toEqual([]);
+    }
+    expect(Object.keys(report.here).length).toBeGreaterThanOrEqual(18);
+    expect(Object.keys(report.nested as object).length).toBeGreaterThanOrEqual(18);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hits).toBe(before);
+    expect(hits).toBe(0);
+  });
+
+  it("the page cannot be reached from the sandbox, and the sandbox frame is opaque to the page", async () => {
+    const frame = await page.evaluate(() => {
+      const f = document.querySelector("iframe");
+      let readable = true;
+      try {
+        void f?.contentWindow?.document.body;
+      } catch {
+        readable = false;
+      }
+      return { sandbox: f?.getAttribute("sandbox"), allow: f?.getAttribute("allow"), readable };
+    });
+    expect(frame).toEqual({ sandbox: "allow-scripts", allow: "cross-origin-isolated", readable: false });
+    // A BroadcastChannel is per origin: the page's channel hears nothing from the sandbox's.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { heard: unknown[] };
+      g.heard = [];
+      new BroadcastChannel("pocket-agent").onmessage = (e) => g.heard.push(e.data);
+    });
+    await call(
+      page,
+      "evalInWorker",
+      "new BroadcastChannel('pocket-agent').postMessage('from the sandbox'); return 1",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await page.evaluate(() => (globalThis as unknown as { heard: unknown[] }).heard)).toEqual([]);
+  });
+
+  it("a worker that forges protocol messages is treated as broken, not believed", async () => {
+    await run(page, "kept = 5");
+    // Escaped code can grab the worker's reply port by patching MessagePort.prototype.postMessage.
+    await call(
+      page,
+      "evalInWorker",
+      `const send = MessagePort.prototype.postMessage;
+       MessagePort.prototype.postMessage = function (m, t) {
+         if (m && m.type === "reply" && m.ok) {
+           send.call(this, { type: "reply", id: m.id, ok: true, value: { logs: 1, output: "<img src=x onerror=alert(1)>" } });
+           return;
+         }
+         return send.call(this, m, t);
+       };
+       return true`,
+    );
+    const forged = await run(page, "kept");
+    expect(forged.error?.type).toBe("WorkerCrash");
+    expect(forged.restarted).toBe(true);
+    expect(await page.evaluate(() => document.querySelectorAll("img").length)).toBe(0);
+    const next = await run(page, "kept * 2");
+    expect(next.output).toBe("10");
+  });
+
   it("interrupts `while True: pass` in place within the limit plus 2 s", async () => {
     await run(page, "kept = 41");
     const started = Date.now();
@@ -195,4 +275,90 @@ describe("page without cross-origin isolation", () => {
     expect(next.error).toBeUndefined();
     expect(next.output).toBe("42");
   });
+  it("JavaScript escaped from Python reaches nothing here either", async () => {
+    const report = (await call(page, "evalInWorker", escapedAttack(canaryURL))) as Record<
+      string,
+      Record<string, string> | string
+    >;
+    for (const [where, results] of Object.entries(report)) {
+      expect(typeof results, `${where}: ${String(results)}`).toBe("object");
+      const reached = Object.entries(results).filter(([, v]) => !String(v).startsWith("blocked"));
+      expect(reached, where).toEqual([]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hits).toBe(0);
+  });
 });
+
+/**
+ * JavaScript an escaped action could run in the Python worker: every route to the canary, the origin's
+ * storage and the page, tried in the worker and again in a nested worker started from a blob (fresh
+ * globals: fetch, XMLHttpRequest... are back there). Each entry is "blocked: <why>" or what got through.
+ */
+function escapedAttack(url: string): string {
+  const attempts = `
+    const C = ${JSON.stringify(url)};
+    const out = {};
+    const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    async function t(name, f) {
+      try {
+        const v = await Promise.race([f(), wait(3000).then(() => { throw new Error("no answer in 3 s"); })]);
+        out[name] = "REACHED: " + String(v);
+      } catch (e) {
+        out[name] = "blocked: " + (e && e.name) + " " + String(e && e.message).slice(0, 100);
+      }
+    }
+    const G = self;
+    await t("fetch", () => G.fetch(C + "?fetch").then((r) => r.status));
+    await t("fetch no-cors", () => G.fetch(C + "?nocors", { mode: "no-cors" }).then((r) => r.type));
+    await t("Request+fetch", () => G.fetch(new G.Request(C + "?request")).then((r) => r.status));
+    await t("XMLHttpRequest", () => new Promise((res, rej) => {
+      const x = new G.XMLHttpRequest(); x.open("GET", C + "?xhr");
+      x.onload = () => res(x.status); x.onerror = () => rej(new Error("xhr error")); x.send();
+    }));
+    await t("sync XMLHttpRequest", () => { const x = new G.XMLHttpRequest(); x.open("GET", C + "?sxhr", false); x.send(); return x.status; });
+    await t("WebSocket", () => new Promise((res, rej) => {
+      const w = new G.WebSocket(C.replace("http", "ws") + "?ws"); w.onopen = () => res("open"); w.onerror = () => rej(new Error("ws error"));
+    }));
+    await t("EventSource", () => new Promise((res, rej) => {
+      const e = new G.EventSource(C + "?es"); e.onopen = () => res("open"); e.onerror = () => { e.close(); rej(new Error("es error")); };
+    }));
+    await t("importScripts", () => G.importScripts(C + "?importScripts"));
+    await t("dynamic import()", () => import(C + "?import"));
+    await t("Worker from URL", () => new Promise((res, rej) => {
+      const w = new G.Worker(C + "?worker"); w.onerror = () => rej(new Error("worker error")); w.onmessage = () => res("message");
+    }));
+    await t("FontFace", () => new G.FontFace("x", "url(" + C + "?font)").load());
+    await t("sendBeacon", () => { if (!G.navigator.sendBeacon(C + "?beacon", "x")) throw new Error("refused"); return "sent"; });
+    await t("WebTransport", () => new G.WebTransport(C.replace("http:", "https:") + "?wt").ready);
+    await t("indexedDB", () => new Promise((res, rej) => {
+      const r = G.indexedDB.open("pocket-agent-probe"); r.onsuccess = () => res("opened"); r.onerror = () => rej(r.error);
+    }));
+    await t("indexedDB.databases", () => G.indexedDB.databases().then((d) => JSON.stringify(d)));
+    await t("caches", () => G.caches.keys().then((k) => JSON.stringify(k)));
+    await t("OPFS", () => G.navigator.storage.getDirectory().then((d) => d.name));
+    await t("storage estimate", () => G.navigator.storage.estimate().then((e) => JSON.stringify(e)));
+    await t("page document", () => { if (typeof G.document === "undefined") throw new Error("no document"); return "document"; });
+    await t("parent window", () => { if (typeof G.parent === "undefined" && typeof G.top === "undefined") throw new Error("no parent"); return "parent"; });
+    await t("origin", () => { if (G.origin === "null") throw new Error("opaque origin"); return G.origin; });
+    await t("SharedWorker", () => new G.SharedWorker(C + "?shared").port);
+  `;
+  return `
+    const attack = async () => { ${attempts}; return out; };
+    const here = await attack();
+    let nested;
+    try {
+      const blob = new Blob(["(async () => {" + ${JSON.stringify(attempts)} + "; postMessage(out); })()"], { type: "text/javascript" });
+      const w = new Worker(URL.createObjectURL(blob));
+      nested = await new Promise((resolve) => {
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => resolve("nested worker failed: " + e.message);
+        setTimeout(() => resolve("nested worker: no answer"), 60000);
+      });
+      w.terminate();
+    } catch (e) {
+      nested = "nested worker could not start: " + e;
+    }
+    return { here, nested };
+  `;
+}

@@ -1,14 +1,20 @@
 /**
- * The Executor for the browser: Pyodide in a module Web Worker (workers/python.worker.ts), assets from
- * the page's own origin. With cross-origin isolation (COOP same-origin + COEP require-corp, sent by
- * `vite` and `vite preview`; a static host must send them too) runaway code is interrupted in place;
- * without it the worker is terminated and restarted, and the result's `notice` says so.
+ * The Executor for the browser: Pyodide in a Web Worker inside a sandbox frame (sandbox-frame.ts): an
+ * opaque origin with a CSP that forbids every connection, so Python that escapes into JavaScript still
+ * reaches no network, no storage of the app's origin and not the page. The page reads the Pyodide files,
+ * the shard and the package archives (through its service worker, so offline use keeps working) and hands
+ * them over in memory. With cross-origin isolation (COOP same-origin + COEP require-corp, sent by `vite`
+ * and `vite preview`; a static host must send them too) the frame shares it, and runaway code is
+ * interrupted in place; without it the worker is terminated and restarted, and the result's `notice`
+ * says so.
  */
-import { wrap } from "comlink";
-import type { BrowserWorkerApi, BrowserWorkerInit } from "../../../workers/python.worker.ts";
-import type { Executor, ExecutorOptions } from "../executor.ts";
-import type { RuntimeConfig } from "../runtime.ts";
-import { sharedInterrupt, type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
+import type { Remote } from "comlink";
+import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
+import { readPackageManifest } from "../packages.ts";
+import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
+import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
+import type { PyodideAssets, SandboxInit } from "./frame-protocol.ts";
+import { openSandbox, type SandboxConnection } from "./sandbox-frame.ts";
 
 export interface BrowserExecutorOptions extends ExecutorOptions {
   /** Folder URL of the self-hosted Pyodide files (default: `<base>pyodide/`). */
@@ -20,55 +26,171 @@ export interface BrowserExecutorOptions extends ExecutorOptions {
    * in the Cache API for offline use. Off by default: nothing leaves the origin unless asked.
    */
   packageIndexURL?: string;
-  /** Builds the worker (default: the bundled workers/python.worker.ts). */
-  createWorker?: () => Worker;
+  /**
+   * Test only: the executor gets `evalInWorker(js)`, which runs JavaScript inside the Python worker as an
+   * escaped action could (the boundary tests use it). Never set it in the app.
+   */
+  testHooks?: boolean;
+}
+
+export interface BrowserExecutor extends Executor {
+  /** With `testHooks`: runs `source` as the body of an async function in the current Python worker. */
+  evalInWorker?(source: string): Promise<unknown>;
 }
 
 /** Pyodide's own package index for this Pyodide version (pass as packageIndexURL to allow it). */
 export const PYODIDE_PACKAGE_INDEX = "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/";
 
+const PACKAGE_CACHE = "pocket-agent-py-packages";
+
 function baseURL(): string {
   return new URL(import.meta.env?.BASE_URL ?? "/", globalThis.location.href).href;
 }
 
-function defaultWorker(): Worker {
-  return new Worker(new URL("../../../workers/python.worker.ts", import.meta.url), { type: "module" });
-}
-
+/** True when the page is cross-origin isolated, so the sandbox frame can own an interrupt buffer. */
 export function canInterrupt(): boolean {
   return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer !== "undefined";
 }
 
-export async function createBrowserExecutor(options: BrowserExecutorOptions = {}): Promise<Executor> {
+async function get(url: string | URL): Promise<Response> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  return response;
+}
+
+const assetCache = new Map<string, Promise<PyodideAssets>>();
+
+/** The Pyodide files, read once per page (restarts reuse them); each sandbox gets its own copy. */
+async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
+  let cached = assetCache.get(pyodideURL);
+  if (!cached) {
+    const file = (name: string) => get(new URL(name, pyodideURL));
+    cached = Promise.all([
+      file("pyodide.mjs").then((r) => r.text()),
+      file("pyodide.asm.mjs").then((r) => r.text()),
+      file("pyodide.asm.wasm").then((r) => r.arrayBuffer()),
+      file("python_stdlib.zip").then((r) => r.arrayBuffer()),
+      file("pyodide-lock.json").then((r) => r.text()),
+    ]).then(([pyodideMjs, asmMjs, asmWasm, stdlibZip, lockJson]) => ({
+      pyodideMjs,
+      asmMjs,
+      asmWasm,
+      stdlibZip,
+      lockJson,
+    }));
+    assetCache.set(pyodideURL, cached);
+    cached.catch(() => assetCache.delete(pyodideURL));
+  }
+  const assets = await cached;
+  return { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
+}
+
+/** Answers the worker's package requests: the same-origin folder first, the online index only when configured. */
+function packageLoader(
+  pyodideURL: string,
+  packagesURL: string,
+  packageIndexURL: string | undefined,
+): (name: string) => Promise<{ zip: Uint8Array; requires: string[] } | null> {
+  const manifest = readPackageManifest(async (file) => {
+    return new Uint8Array(await (await get(new URL(file, packagesURL))).arrayBuffer());
+  }).catch(() => null);
+  const lock = packageIndexURL
+    ? get(new URL("pyodide-lock.json", pyodideURL))
+        .then(
+          (r) => r.json() as Promise<{ packages: Record<string, { file_name: string; depends: string[] }> }>,
+        )
+        .catch(() => null)
+    : Promise.resolve(null);
+  return async (name) => {
+    const packages = (await manifest)?.packages;
+    const entry = packages && Object.hasOwn(packages, name) ? packages[name] : undefined;
+    if (entry) {
+      const response = await fetch(new URL(entry.file, packagesURL)).catch(() => undefined);
+      if (response?.ok)
+        return { zip: new Uint8Array(await response.arrayBuffer()), requires: entry.requires };
+    }
+    const locked = (await lock)?.packages;
+    const wheel = locked && Object.hasOwn(locked, name) ? locked[name] : undefined;
+    if (!wheel || !packageIndexURL) return null;
+    const url = new URL(wheel.file_name, packageIndexURL).href;
+    const cache =
+      typeof caches === "undefined" ? undefined : await caches.open(PACKAGE_CACHE).catch(() => undefined);
+    let response = await cache?.match(url);
+    if (!response) {
+      response = await fetch(url).catch(() => undefined);
+      if (!response?.ok) return null;
+      await cache?.put(url, response.clone()).catch(() => undefined);
+    }
+    // A wheel is a zip whose top level holds the package folder, like ours.
+    return { zip: new Uint8Array(await response.arrayBuffer()), requires: wheel.depends };
+  };
+}
+
+/** The shard as bytes for the sandbox (which has no network): a URL shard is fetched here, once. */
+async function shardBytes(
+  shard: ShardSource | undefined,
+): Promise<Pick<SandboxInit, "shard" | "shardError">> {
+  if (!shard) return {};
+  if ("bytes" in shard) return { shard: shard.bytes };
+  if ("path" in shard)
+    return { shardError: "a shard path works only in Node; give the browser a URL or bytes" };
+  try {
+    return { shard: new Uint8Array(await (await get(shard.url)).arrayBuffer()) };
+  } catch (err) {
+    return { shardError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The RuntimeApi over the sandbox's checked calls (the shape WorkerExecutor drives). */
+function remoteApi(sandbox: SandboxConnection): Remote<RuntimeApi> {
+  const call = sandbox.call;
+  const api = {
+    run: (code: string, ms: number) => call("run", [code, ms]),
+    runCandidate: (code: string, id: number, ms: number) => call("runCandidate", [code, id, ms]),
+    holdCandidate: (id: number) => call("holdCandidate", [id]),
+    commitCandidate: (id: number) => call("commitCandidate", [id]),
+    discardCandidates: () => call("discardCandidates", []),
+    reset: () => call("reset", []),
+    replay: (codes: string[], ms: number) => call("replay", [codes, ms]),
+    prepare: (code: string) => call("prepare", [code]),
+    probeGlobals: (names: string[]) => call("probeGlobals", [names]),
+  };
+  // Each value was checked by checkReply against the method's declared result type.
+  return api as unknown as Remote<RuntimeApi>;
+}
+
+export async function createBrowserExecutor(options: BrowserExecutorOptions = {}): Promise<BrowserExecutor> {
   const base = baseURL();
   const pyodideURL = withSlash(options.pyodideURL ?? `${base}pyodide/`);
   const packagesURL = withSlash(options.packagesURL ?? `${base}py-packages/`);
+  const loadPackage = packageLoader(
+    pyodideURL,
+    packagesURL,
+    options.packageIndexURL ? withSlash(options.packageIndexURL) : undefined,
+  );
+  const shard = shardBytes(options.shard);
+  let current: SandboxConnection | undefined;
   const spawn = async (config: RuntimeConfig): Promise<WorkerConnection> => {
-    const worker = (options.createWorker ?? defaultWorker)();
-    const died = new Promise<string>((resolve) => {
-      worker.addEventListener("error", (event) => resolve(event.message || "worker error"));
-      worker.addEventListener("messageerror", () => resolve("worker message could not be decoded"));
-    });
-    const api = wrap<BrowserWorkerApi>(worker);
-    const interrupt = canInterrupt() ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-    const init: BrowserWorkerInit = { config, pyodideURL, packagesURL };
-    if (interrupt) init.interrupt = interrupt;
-    if (options.packageIndexURL) init.packageIndexURL = withSlash(options.packageIndexURL);
-    if (options.shard) init.shard = options.shard;
-    try {
-      await Promise.race([
-        api.init(init),
-        died.then((why) => Promise.reject(new Error(`python worker: ${why}`))),
-      ]);
-    } catch (err) {
-      worker.terminate();
-      throw err;
-    }
-    const connection: WorkerConnection = { api, died, terminate: () => worker.terminate() };
-    if (interrupt) connection.interrupt = sharedInterrupt(interrupt);
+    const init: SandboxInit = { config, ...(await shard) };
+    if (options.testHooks) init.testHooks = true;
+    const sandbox = await openSandbox({ assets: await pyodideAssets(pyodideURL), init, loadPackage });
+    current = sandbox;
+    const connection: WorkerConnection = {
+      api: remoteApi(sandbox),
+      died: sandbox.died,
+      terminate: sandbox.terminate,
+    };
+    if (sandbox.interrupt) connection.interrupt = sandbox.interrupt;
     return connection;
   };
-  return WorkerExecutor.create(spawn, options);
+  const executor: BrowserExecutor = await WorkerExecutor.create(spawn, options);
+  if (options.testHooks) {
+    executor.evalInWorker = (source) => {
+      if (!current) return Promise.reject(new Error("no python worker"));
+      return current.call("evalJs", [source]);
+    };
+  }
+  return executor;
 }
 
 function withSlash(url: string): string {

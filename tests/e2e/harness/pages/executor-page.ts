@@ -1,11 +1,12 @@
 /**
  * Test page for the browser executor: exposes a tiny harness on window for Playwright to drive.
  */
-import { wrap } from "comlink";
-import { canInterrupt, createBrowserExecutor } from "../../../../src/exec/browser/browser-executor.ts";
-import type { ExecutionResult, Executor, RunOptions } from "../../../../src/exec/executor.ts";
-import { resolveRuntimeConfig } from "../../../../src/exec/worker-executor.ts";
-import type { BrowserWorkerApi } from "../../../../workers/python.worker.ts";
+import {
+  type BrowserExecutor,
+  canInterrupt,
+  createBrowserExecutor,
+} from "../../../../src/exec/browser/browser-executor.ts";
+import type { ExecutionResult, RunOptions } from "../../../../src/exec/executor.ts";
 
 export interface ExecutorHarness {
   isolated: boolean;
@@ -15,13 +16,15 @@ export interface ExecutorHarness {
   runCandidate(code: string): Promise<ExecutionResult & { candidateId: number; reused: boolean }>;
   commitCandidate(id: number): Promise<void>;
   reset(): Promise<void>;
-  /** typeof of globals inside a fresh worker after set-up. */
+  /** typeof of globals inside the Python worker after set-up. */
   probeWorkerGlobals(names: string[]): Promise<Record<string, string>>;
+  /** Test hook: JavaScript run inside the Python worker, as an escaped action could run it. */
+  evalInWorker(source: string): Promise<unknown>;
   /** Page-side positive control for the canary: a no-cors request from the main thread. */
   pingFromPage(url: string): Promise<void>;
 }
 
-let executor: Executor | undefined;
+let executor: BrowserExecutor | undefined;
 const need = () => {
   if (!executor) throw new Error("call create() first");
   return executor;
@@ -32,27 +35,20 @@ const harness: ExecutorHarness = {
   canInterrupt: canInterrupt(),
   async create(options = {}) {
     await executor?.dispose();
-    executor = await createBrowserExecutor(options);
+    executor = await createBrowserExecutor({ ...options, testHooks: true });
   },
   run: (code, options) => need().run(code, options),
   runCandidate: (code) => need().runCandidate(code),
   commitCandidate: (id) => need().commitCandidate(id),
   reset: () => need().reset(),
   async probeWorkerGlobals(names) {
-    const worker = new Worker(new URL("../../../../workers/python.worker.ts", import.meta.url), {
-      type: "module",
-    });
-    try {
-      const api = wrap<BrowserWorkerApi>(worker);
-      await api.init({
-        config: resolveRuntimeConfig({}),
-        pyodideURL: new URL("/pyodide/", location.href).href,
-        packagesURL: new URL("/py-packages/", location.href).href,
-      });
-      return await api.probeGlobals(names);
-    } finally {
-      worker.terminate();
-    }
+    const source = `return Object.fromEntries(${JSON.stringify(names)}.map((n) => [n, typeof self[n]]));`;
+    return (await harness.evalInWorker(source)) as Record<string, string>;
+  },
+  evalInWorker(source) {
+    const hook = need().evalInWorker;
+    if (!hook) throw new Error("the executor was created without testHooks");
+    return hook(source);
   },
   async pingFromPage(url) {
     await fetch(url, { mode: "no-cors" }).catch(() => undefined);

@@ -1,0 +1,172 @@
+/**
+ * The one protocol between the page, the sandbox frame and the Python worker inside it.
+ *
+ *   page ──port──▶ frame ──postMessage──▶ worker        (ToFrame; the frame relays calls in order)
+ *   page ◀──port── frame                                  (FromFrame: the worker died)
+ *   page ◀────────────── reply port ──────────── worker  (FromWorker)
+ *
+ * Everything the page receives comes from an origin that may run arbitrary JavaScript (an escaped action),
+ * so the page reads it only through the parse/check functions below: plain data of the expected shape,
+ * never code, never HTML. All page→worker traffic goes through the frame in one ordered queue, so an
+ * interrupt or a clear is applied before any call sent after it.
+ */
+import type { RawResult, RuntimeApi, RuntimeConfig } from "../runtime.ts";
+
+/** The Pyodide files, read by the page (its service worker keeps them offline) and handed over in memory. */
+export interface PyodideAssets {
+  pyodideMjs: string;
+  asmMjs: string;
+  asmWasm: ArrayBuffer;
+  stdlibZip: ArrayBuffer;
+  lockJson: string;
+}
+
+export interface SandboxInit {
+  config: RuntimeConfig;
+  /** The shard bytes (the page fetched a URL shard itself); absent: no web_search. */
+  shard?: Uint8Array;
+  /** Why the page could not read the shard (then web_search says so). */
+  shardError?: string;
+  /** Test-only: accept `evalJs` calls (JavaScript run in the worker, as an escaped action could). */
+  testHooks?: boolean;
+}
+
+/** What the frame hands its worker first. */
+export interface WorkerBoot {
+  type: "boot";
+  assets: PyodideAssets;
+  init: SandboxInit;
+  /** The worker's direct line back to the page. */
+  replyPort: MessagePort;
+  /** The interrupt buffer, created by the frame when it is cross-origin isolated. */
+  interrupt?: Int32Array;
+}
+
+/** The RuntimeApi methods plus the test hook; argument lists as the RuntimeApi declares them. */
+export type CallMethod = keyof RuntimeApi | "evalJs";
+
+export type ToFrame =
+  | { type: "start"; workerSource: string; assets: PyodideAssets; init: SandboxInit; replyPort: MessagePort }
+  | ToWorker
+  | { type: "interrupt" }
+  | { type: "clear" }
+  | { type: "terminate" };
+
+/** Relayed by the frame to the worker unchanged. */
+export type ToWorker =
+  | { type: "call"; id: number; method: CallMethod; args: unknown[] }
+  | { type: "package"; id: number; pkg: { zip: Uint8Array; requires: string[] } | null };
+
+export type FromFrame = { type: "died"; message: string };
+
+export type FromWorker =
+  | { type: "ready"; interruptible: boolean }
+  | { type: "failed"; message: string }
+  | { type: "reply"; id: number; ok: true; value: unknown }
+  | { type: "reply"; id: number; ok: false; message: string }
+  | { type: "need-package"; id: number; name: string };
+
+/** The most text one message may carry back (far above any truncation limit). */
+const MAX_TEXT = 64 * 1024 * 1024;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_TEXT;
+const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+export function parseFromFrame(data: unknown): FromFrame | null {
+  if (!isRecord(data) || data.type !== "died") return null;
+  return { type: "died", message: isText(data.message) ? data.message : "the Python worker stopped" };
+}
+
+export function parseFromWorker(data: unknown): FromWorker | null {
+  if (!isRecord(data)) return null;
+  switch (data.type) {
+    case "ready":
+      return typeof data.interruptible === "boolean"
+        ? { type: "ready", interruptible: data.interruptible }
+        : null;
+    case "failed":
+      return isText(data.message) ? { type: "failed", message: data.message } : null;
+    case "need-package":
+      return isId(data.id) && typeof data.name === "string" && /^[A-Za-z0-9_.-]{1,100}$/.test(data.name)
+        ? { type: "need-package", id: data.id, name: data.name }
+        : null;
+    case "reply":
+      if (!isId(data.id)) return null;
+      if (data.ok === true) return { type: "reply", id: data.id, ok: true, value: data.value };
+      if (data.ok === false && isText(data.message))
+        return { type: "reply", id: data.id, ok: false, message: data.message };
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** Thrown when the sandbox answers with something that is not the declared shape. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+function fail(method: string, what: string): never {
+  throw new ProtocolError(`python sandbox: malformed ${method} reply (${what})`);
+}
+
+/** A JSON value (what `finalAnswer` may be), at most `depth` levels deep. */
+function isJsonValue(v: unknown, depth = 64): boolean {
+  if (v === null || typeof v === "boolean" || isText(v)) return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (depth <= 0) return false;
+  if (Array.isArray(v)) return v.every((x) => isJsonValue(x, depth - 1));
+  if (!isRecord(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v).every((x) => isJsonValue(x, depth - 1));
+}
+
+export function checkRawResult(v: unknown, method = "run"): RawResult {
+  if (!isRecord(v)) fail(method, "not an object");
+  if (!isText(v.logs) || !isText(v.output) || typeof v.isFinalAnswer !== "boolean")
+    fail(method, "logs/output/isFinalAnswer");
+  const raw: RawResult = { logs: v.logs, output: v.output, isFinalAnswer: v.isFinalAnswer };
+  if (v.error !== undefined) {
+    if (!isRecord(v.error) || !isText(v.error.type) || !isText(v.error.message)) fail(method, "error");
+    raw.error = { type: v.error.type, message: v.error.message };
+  }
+  if (v.finalAnswer !== undefined) {
+    if (!isJsonValue(v.finalAnswer)) fail(method, "finalAnswer is not plain JSON data");
+    raw.finalAnswer = v.finalAnswer;
+  }
+  if (v.fatal !== undefined) {
+    if (typeof v.fatal !== "boolean") fail(method, "fatal");
+    raw.fatal = v.fatal;
+  }
+  return raw;
+}
+
+/** Checks the value a call resolved with against what the RuntimeApi method declares. */
+export function checkReply(method: CallMethod, v: unknown): unknown {
+  switch (method) {
+    case "run":
+    case "runCandidate":
+      return checkRawResult(v, method);
+    case "commitCandidate":
+      if (typeof v !== "boolean") fail(method, "not a boolean");
+      return v;
+    case "replay":
+    case "prepare":
+      if (!isText(v)) fail(method, "not a string");
+      return v;
+    case "probeGlobals": {
+      if (!isRecord(v) || !Object.values(v).every((x) => isText(x))) fail(method, "not a string record");
+      return Object.fromEntries(Object.entries(v as Record<string, string>));
+    }
+    case "holdCandidate":
+    case "discardCandidates":
+    case "reset":
+      return undefined;
+    case "evalJs":
+      // Test hook: whatever the script returned, as data (structured clone already copied it).
+      return v;
+    default:
+      return fail(String(method), "unknown method");
+  }
+}
