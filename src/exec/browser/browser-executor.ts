@@ -171,7 +171,11 @@ export async function createBrowserExecutor(options: BrowserExecutorOptions = {}
   const shard = shardBytes(options.shard);
   let current: SandboxConnection | undefined;
   const spawn = async (config: RuntimeConfig): Promise<WorkerConnection> => {
-    const init: SandboxInit = { config, ...(await shard) };
+    const { shard: bytes, shardError } = await shard;
+    // The sandbox gets a copy of its own (transferred, not cloned twice); restarts need the original.
+    const init: SandboxInit = { config };
+    if (bytes) init.shard = bytes.slice();
+    if (shardError) init.shardError = shardError;
     if (options.testHooks) init.testHooks = true;
     const sandbox = await openSandbox({ assets: await pyodideAssets(pyodideURL), init, loadPackage });
     current = sandbox;

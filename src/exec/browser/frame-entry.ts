@@ -37,8 +37,9 @@ function start(message: Extract<ToFrame, { type: "start" }>): void {
     replyPort: message.replyPort,
   };
   if (interrupt) boot.interrupt = interrupt;
-  const { asmWasm, stdlibZip } = message.assets;
-  worker.postMessage(boot, [message.replyPort, asmWasm, stdlibZip]);
+  const transfer: Transferable[] = [message.replyPort, message.assets.asmWasm, message.assets.stdlibZip];
+  if (message.init.shard) transfer.push(message.init.shard.buffer);
+  worker.postMessage(boot, transfer);
 }
 
 function onCommand(event: MessageEvent<ToFrame>): void {
@@ -72,4 +73,5 @@ addEventListener("message", function connect(event: MessageEvent) {
   removeEventListener("message", connect);
   port = event.ports[0];
   port.onmessage = onCommand;
+  tell({ type: "connected" });
 });

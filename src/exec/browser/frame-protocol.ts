@@ -2,7 +2,7 @@
  * The one protocol between the page, the sandbox frame and the Python worker inside it.
  *
  *   page ──port──▶ frame ──postMessage──▶ worker        (ToFrame; the frame relays calls in order)
- *   page ◀──port── frame                                  (FromFrame: the worker died)
+ *   page ◀──port── frame                                  (FromFrame: connected, the worker died)
  *   page ◀────────────── reply port ──────────── worker  (FromWorker)
  *
  * Everything the page receives comes from an origin that may run arbitrary JavaScript (an escaped action),
@@ -23,7 +23,7 @@ export interface PyodideAssets {
 
 export interface SandboxInit {
   config: RuntimeConfig;
-  /** The shard bytes (the page fetched a URL shard itself); absent: no web_search. */
+  /** The shard bytes, a copy of its own (transferred; the page fetched a URL shard itself); absent: no web_search. */
   shard?: Uint8Array;
   /** Why the page could not read the shard (then web_search says so). */
   shardError?: string;
@@ -57,7 +57,8 @@ export type ToWorker =
   | { type: "call"; id: number; method: CallMethod; args: unknown[] }
   | { type: "package"; id: number; pkg: { zip: Uint8Array; requires: string[] } | null };
 
-export type FromFrame = { type: "died"; message: string };
+/** "connected" answers the page's first message (the frame's script runs); "died": the worker is gone. */
+export type FromFrame = { type: "connected" } | { type: "died"; message: string };
 
 export type FromWorker =
   | { type: "ready"; interruptible: boolean }
@@ -75,6 +76,7 @@ const isText = (v: unknown): v is string => typeof v === "string" && v.length <=
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 export function parseFromFrame(data: unknown): FromFrame | null {
+  if (isRecord(data) && data.type === "connected") return { type: "connected" };
   if (!isRecord(data) || data.type !== "died") return null;
   return { type: "died", message: isText(data.message) ? data.message : "the Python worker stopped" };
 }
@@ -112,14 +114,27 @@ function fail(method: string, what: string): never {
   throw new ProtocolError(`python sandbox: malformed ${method} reply (${what})`);
 }
 
-/** A JSON value (what `finalAnswer` may be), at most `depth` levels deep. */
-function isJsonValue(v: unknown, depth = 64): boolean {
-  if (v === null || typeof v === "boolean" || isText(v)) return true;
-  if (typeof v === "number") return Number.isFinite(v);
-  if (depth <= 0) return false;
-  if (Array.isArray(v)) return v.every((x) => isJsonValue(x, depth - 1));
-  if (!isRecord(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  return Object.values(v).every((x) => isJsonValue(x, depth - 1));
+/** A JSON value (what `finalAnswer` may be): plain arrays, plain objects, finite numbers, text, booleans, null. */
+function isJsonValue(root: unknown): boolean {
+  // Iterative: a deeply nested answer must not overflow the page's stack.
+  const stack: unknown[] = [root];
+  let budget = 1_000_000;
+  while (stack.length) {
+    if (--budget < 0) return false;
+    const v = stack.pop();
+    if (v === null || typeof v === "boolean" || isText(v)) continue;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return false;
+      continue;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (!isRecord(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
+    for (const x of Object.values(v)) stack.push(x);
+  }
+  return true;
 }
 
 export function checkRawResult(v: unknown, method = "run"): RawResult {

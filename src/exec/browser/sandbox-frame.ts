@@ -44,6 +44,7 @@ export function sandboxDocument(): string {
 export interface SandboxHost {
   /** Fresh copies: their buffers are transferred. */
   assets: PyodideAssets;
+  /** Its shard too is transferred: give the sandbox a copy of its own. */
   init: SandboxInit;
   /** Answers the worker's package requests (names are checked by the protocol; look them up, never build URLs from them blindly). */
   loadPackage(name: string): Promise<{ zip: Uint8Array; requires: string[] } | null>;
@@ -61,6 +62,8 @@ export interface SandboxConnection {
 
 /** Set-up (Pyodide from memory, the prelude) takes seconds; a frame that never answers is given up. */
 const START_LIMIT_MS = 180_000;
+/** The frame's script runs before its load event; its answer to the first message only has to travel back. */
+const HANDSHAKE_LIMIT_MS = 15_000;
 
 export async function openSandbox(host: SandboxHost): Promise<SandboxConnection> {
   const frame = document.createElement("iframe");
@@ -106,9 +109,14 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
     if (!dead) control.port1.postMessage(message, transfer);
   };
 
+  let connected: () => void = () => {};
+  const handshake = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
   control.port1.onmessage = (event) => {
     const message = parseFromFrame(event.data);
-    markDead(message ? message.message : "the Python sandbox sent a malformed message");
+    if (message?.type === "connected") connected();
+    else markDead(message ? message.message : "the Python sandbox sent a malformed message");
   };
   replies.port1.onmessage = (event) => {
     const message = parseFromWorker(event.data);
@@ -156,13 +164,24 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
 
   target.postMessage("connect", "*", [control.port2]);
   const { assets } = host;
-  send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, [
-    replies.port2,
-    assets.asmWasm,
-    assets.stdlibZip,
-  ]);
+  const transfer: Transferable[] = [replies.port2, assets.asmWasm, assets.stdlibZip];
+  if (host.init.shard) transfer.push(host.init.shard.buffer);
+  send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, transfer);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const answered = await Promise.race([
+    handshake.then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), HANDSHAKE_LIMIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!answered) {
+    terminate();
+    throw new Error(
+      "python worker: the sandbox frame's script did not run (a Content-Security-Policy on the page applies to the frame too; see src/exec/README.md)",
+    );
+  }
   const outcome = await Promise.race([
     started,
     died.then((why): FromWorker => ({ type: "failed", message: why })),
