@@ -21,6 +21,8 @@ export const PYODIDE_FILES = [
  * under `scratchDir` first and renamed into place, so a concurrent server or build copying public/ never
  * sees a half-written or temporary file there (scratchDir must be on the same filesystem).
  */
+let copies = 0;
+
 export async function copyPyodideAssets(
   outDir: string,
   scratchDir: string,
@@ -33,7 +35,8 @@ export async function copyPyodideAssets(
     const to = join(outDir, file);
     const [a, b] = await Promise.all([stat(from), stat(to).catch(() => undefined)]);
     if (b && b.size === a.size && b.mtimeMs >= a.mtimeMs) continue;
-    const partial = join(scratchDir, `${file}.${process.pid}.${Date.now()}.partial`);
+    // Unique per call: two servers started together in one process (the e2e tests) copy at the same time.
+    const partial = join(scratchDir, `${file}.${process.pid}.${Date.now()}.${++copies}.partial`);
     await copyFile(from, partial);
     await rename(partial, to);
     copied.push(file);
