@@ -405,6 +405,8 @@ def _do_call(fn, args, kwargs, library):
             raise InterpreterError("Forbidden change of a library's shared state")
     if _is_metaclass(fn) and len(args) == 3:
         _check_class_body(*args)
+        if isinstance(args[2], dict) and "__module__" not in args[2]:
+            args = (args[0], args[1], dict(args[2], __module__="__main__"))
     return _check_value(fn(*args, **kwargs), "call result", library)
 
 
@@ -448,6 +450,12 @@ def _pa_target(obj):
         raise InterpreterError(f"Forbidden change of a library's shared state ({type(obj).__name__})")
     _check_argument(obj)
     return obj
+
+
+def _pa_augment(target, value):
+    """x op= v changes x in place when it can: x must not be shared state either."""
+    _pa_target(target)
+    return value
 
 
 def _safe_getattr(obj, name, *default):
@@ -700,6 +708,7 @@ def _make_builtins():
             "__pa_deco__": _pa_deco,
             "__pa_subject__": _pa_subject,
             "__pa_target__": _pa_target,
+            "__pa_augment__": _pa_augment,
         }
     )
     return safe
@@ -842,6 +851,14 @@ class _Guard(_ast.NodeTransformer):
             call = _ast.Call(func=_name(self.getattr_hook), args=[node.value, _ast.Constant(node.attr)], keywords=[])
             return _ast.copy_location(call, node)
         node.value = _ast.copy_location(_wrap("__pa_target__", node.value), node.value)
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if isinstance(node.target, _ast.Name):
+            load = _ast.copy_location(_ast.Name(id=node.target.id, ctx=_ast.Load()), node.target)
+            call = _ast.Call(func=_name("__pa_augment__"), args=[load, node.value], keywords=[])
+            node.value = _ast.copy_location(call, node.value)
         return node
 
     def visit_Subscript(self, node):
@@ -1139,6 +1156,9 @@ def reset():
     _STATE["candidates"] = {}
     _restore_modules()
     _wipe_files()
+    cache = _sys.modules.get("sympy.core.cache")
+    if cache is not None:  # its caches hold the model's objects (and their __eq__/__hash__)
+        cache.clear_cache()
 
 
 def run(code, timeout_s):
