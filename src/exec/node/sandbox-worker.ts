@@ -39,7 +39,8 @@ export type SandboxWorkerApi = RuntimeApi & {
   ready(): Promise<true>;
   /**
    * Test hook (only with testHooks): runs `source` as the body of an async function in this thread, after
-   * lock-down, exactly as JavaScript reached by an escaped Python action would run; returns its JSON.
+   * lock-down, exactly as JavaScript reached by an escaped Python action would run, with `pyodide` (the API
+   * an escaped action reaches as `pyodide_js`) in scope; returns its JSON.
    */
   runJavaScriptForTest(source: string): Promise<string>;
 };
@@ -96,8 +97,12 @@ async function loadInterpreter(): Promise<PyodideAPI> {
   return loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet });
 }
 
+/** Kept for the test hook only: an escaped action holds Pyodide's API (`import pyodide_js`). */
+let interpreter: PyodideAPI | undefined;
+
 async function start(): Promise<PythonRuntime> {
   const [pyodide, search] = await Promise.all([loadInterpreter(), openSearcher()]);
+  if (data.testHooks) interpreter = pyodide;
   pyodide.setInterruptBuffer(data.interrupt);
   const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
   // Package archives are read lazily, by this closure, after lock-down: file reads stay allowed (the
@@ -136,8 +141,11 @@ const api: SandboxWorkerApi = {
   runJavaScriptForTest: async (source) => {
     if (!data.testHooks) throw new Error("runJavaScriptForTest: this sandbox was started without test hooks");
     await ready;
-    const AsyncFunction = (async () => {}).constructor as new (body: string) => () => Promise<unknown>;
-    return JSON.stringify(await new AsyncFunction(source)());
+    const AsyncFunction = (async () => {}).constructor as new (
+      arg: string,
+      body: string,
+    ) => (pyodide: unknown) => Promise<unknown>;
+    return JSON.stringify(await new AsyncFunction("pyodide", source)(interpreter));
   },
 };
 expose(api, nodeEndpoint(port));
