@@ -181,6 +181,14 @@ describe("containment", () => {
     expect(await escaped<number>("return 2 + 2")).toBe(4);
   });
 
+  it("a reply too large for the host ends the sandbox instead of reaching the host", async () => {
+    const victim = await spawnNodeWorker(resolveRuntimeConfig({}), { testHooks: true });
+    void victim.api.runJavaScriptForTest("return 'x'.repeat(100 * 1024 * 1024)").catch(() => undefined);
+    expect(await victim.died).toMatch(
+      /exit code 5: python sandbox: a reply of \d+ bytes is over the \d+-byte limit/,
+    );
+  });
+
   it("a final answer far over any limit does not take the host down", async () => {
     const ex = await createNodeExecutor({});
     try {

@@ -3,7 +3,12 @@
 // interrupt buffer, starts the Python worker thread from the bundle it is sent, and relays messages.
 // The worker thread is where an escaped action would run; it can reach this thread only by messages,
 // which are passed on to the host as data, never interpreted here.
+import { serialize } from "node:v8";
 import { Worker } from "node:worker_threads";
+
+// A reply larger than this is not passed on: the host would have to hold it whole. Results are cut in
+// Python to far less (tens of KB); only an escaped action sends more, and it ends the sandbox.
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 const send = process.send?.bind(process);
 if (!send) {
@@ -18,7 +23,21 @@ function start({ bundle, workerData }) {
   interrupt = new Int32Array(new SharedArrayBuffer(4));
   const url = `data:text/javascript;base64,${Buffer.from(bundle).toString("base64")}`;
   worker = new Worker(new URL(url), { workerData: { ...workerData, interrupt } });
-  worker.on("message", (message) => send(message));
+  worker.on("message", (message) => {
+    let bytes = 0;
+    try {
+      bytes = serialize(message).byteLength;
+    } catch {
+      bytes = Number.POSITIVE_INFINITY;
+    }
+    if (bytes > MAX_REPLY_BYTES) {
+      process.stderr.write(
+        `python sandbox: a reply of ${bytes} bytes is over the ${MAX_REPLY_BYTES}-byte limit\n`,
+      );
+      process.exit(5);
+    }
+    send(message);
+  });
   worker.on("error", (err) => {
     process.stderr.write(`python sandbox: ${err?.message ?? String(err)}\n`);
     process.exit(3);
