@@ -197,6 +197,28 @@ describe("cross-origin isolated page", () => {
     expect(await page.evaluate(() => document.querySelectorAll("img").length)).toBe(0);
     const next = await run(page, "kept * 2");
     expect(next.output).toBe("10");
+
+    // Unsolicited junk on the reply port (markup, a path as a package name): the sandbox is given up.
+    // (Sent ahead of the hook's own reply, which is then never believed either.)
+    await expect(
+      call(
+        page,
+        "evalInWorker",
+        `const send = MessagePort.prototype.postMessage;
+       MessagePort.prototype.postMessage = function (m, t) {
+         send.call(this, "<img src=x onerror=alert(1)>");
+         send.call(this, { type: "need-package", id: 1, name: "../../../etc/passwd" });
+         MessagePort.prototype.postMessage = send;
+         return send.call(this, m, t);
+       };
+       return true`,
+      ),
+    ).rejects.toThrow(/malformed message/);
+    const junk = await run(page, "kept");
+    expect(junk.error?.type).toBe("WorkerCrash");
+    expect(junk.error?.message).toMatch(/malformed message/);
+    expect(await page.evaluate(() => document.querySelectorAll("img").length)).toBe(0);
+    expect((await run(page, "kept * 3")).output).toBe("15");
   });
 
   it("interrupts `while True: pass` in place within the limit plus 2 s", async () => {

@@ -87,19 +87,22 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
 
   const control = new MessageChannel();
   const replies = new MessageChannel();
-  let dead = false;
-  let markDead: (why: string) => void = () => {};
-  const died = new Promise<string>((resolve) => {
-    markDead = (why) => {
-      if (dead) return;
-      dead = true;
-      resolve(why);
-    };
-  });
   const pending = new Map<
     number,
     { method: CallMethod; resolve(v: unknown): void; reject(e: Error): void }
   >();
+  /** Why the sandbox is given up; "" while it is alive. */
+  let dead = "";
+  let markDead: (why: string) => void = () => {};
+  const died = new Promise<string>((resolve) => {
+    markDead = (why) => {
+      if (dead) return;
+      dead = why;
+      resolve(why);
+      for (const call of pending.values()) call.reject(new Error(`python sandbox: ${why}`));
+      pending.clear();
+    };
+  });
   let nextId = 1;
   let settleStart: (message: FromWorker) => void = () => {};
   const started = new Promise<FromWorker>((resolve) => {
@@ -158,8 +161,6 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
     control.port1.close();
     replies.port1.close();
     frame.remove();
-    for (const call of pending.values()) call.reject(new Error("python sandbox: terminated"));
-    pending.clear();
   };
 
   target.postMessage("connect", "*", [control.port2]);
@@ -200,7 +201,7 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
 
   const connection: SandboxConnection = {
     call(method, args) {
-      if (dead) return Promise.reject(new Error("python sandbox: the worker is gone"));
+      if (dead) return Promise.reject(new Error(`python sandbox: ${dead}`));
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { method, resolve, reject });
