@@ -1,7 +1,9 @@
 /**
  * Vite plugin: the offline service worker (workbox via vite-plugin-pwa). It precaches the app shell, the
  * workers, the self-hosted Pyodide files (public/pyodide) and the Python packages (public/py-packages), so
- * after the first visit the page loads and runs with no network at all. web-llm keeps model weights in
+ * after the first visit the page loads and runs with no network at all. The Python sandbox (frame and
+ * worker scripts) travels inside the page's bundle, and the page, not the sandbox, reads Pyodide and the
+ * packages, so those reads go through this service worker too. web-llm keeps model weights in
  * the Cache API itself; shards live in OPFS.
  */
 import type { Plugin } from "vite";

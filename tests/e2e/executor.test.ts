@@ -1,7 +1,9 @@
 /**
  * The browser executor in real Chromium (system binary via playwright-core), served by Vite on
  * localhost: escape battery with a loopback canary, time limit with and without cross-origin isolation,
- * isolated candidates, and the worker's globals after set-up.
+ * isolated candidates, and the worker's globals after set-up. The second boundary (the worker in an
+ * opaque-origin sandbox frame whose CSP forbids connections) is attacked directly: the executor's test
+ * hook runs JavaScript inside the Python worker, as an action that escaped Python could.
  */
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
