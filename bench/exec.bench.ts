@@ -2,7 +2,9 @@
  * The Python executor (Node host). Each figure is compared with a peer measured in the same run:
  * 1. cold start to the first result (createNodeExecutor + print(1)) vs bare `loadPyodide()` + the same
  *    print in this thread (target: at most 1.3x), alternated, medians;
- * 2. warm `print(1)` action latency, median over many runs (target: at most 5 ms);
+ * 2. warm `print(1)` action latency, median over many runs (target: at most 5 ms), next to the same
+ *    action on a PythonRuntime in this thread: the difference is what the sandbox boundary (IPC to the
+ *    sandbox process, relay to its Python thread) costs per action;
  * 3. Python -> web_search (TypeScript, same worker) -> Python round trip, median of per-call times
  *    measured inside Python over a tiny shard (target: at most 1 ms), next to a pure-Python call;
  * 4. 8 isolated candidates (runCandidate x8 + commit) vs 8 plain runs of the same actions on the same
@@ -10,6 +12,9 @@
  */
 import { loadPyodide } from "pyodide";
 import { createNodeExecutor, type Executor } from "../src/exec/index.ts";
+import { sandboxWorkerBundle } from "../src/exec/node/bundle.ts";
+import { PythonRuntime } from "../src/exec/runtime.ts";
+import { resolveRuntimeConfig } from "../src/exec/worker-executor.ts";
 import { buildShardBytes } from "../src/retrieval/shard-writer.ts";
 
 const median = (xs: number[]) => {
@@ -56,20 +61,37 @@ async function coldStart(rounds: number) {
 }
 
 async function warmLatency(ex: Executor, runs: number) {
-  for (let i = 0; i < 20; i++) await ex.run("print(1)");
+  const inThread = PythonRuntime.create(await loadPyodide({ stdout: () => {} }), resolveRuntimeConfig({}));
+  for (let i = 0; i < 20; i++) {
+    await ex.run("print(1)");
+    await inThread.run("print(1)", 10_000);
+  }
   const times: number[] = [];
+  const direct: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
+    let t = performance.now();
     await ex.run("print(1)");
     times.push(performance.now() - t);
+    t = performance.now();
+    await inThread.run("print(1)", 10_000);
+    direct.push(performance.now() - t);
   }
   const sorted = [...times].sort((a, b) => a - b);
   return {
     runs,
     medianMs: round(median(times)),
     p90Ms: round(sorted[Math.floor(runs * 0.9)]!),
+    inThreadRuntimeMedianMs: round(median(direct)),
+    boundaryCostMs: round(median(times) - median(direct)),
     target: "median <= 5 ms",
   };
+}
+
+/** esbuild's bundle of the sandbox's worker code: paid once per host process, not per executor. */
+async function bundleCost() {
+  const t = performance.now();
+  const code = await sandboxWorkerBundle();
+  return { firstBundleMs: round(performance.now() - t, 1), bytes: code.length };
 }
 
 async function toolRoundTrip(calls: number) {
@@ -145,13 +167,14 @@ async function candidates(ex: Executor, rounds: number) {
 }
 
 export async function run(): Promise<Record<string, unknown>> {
+  const bundle = await bundleCost();
   const cold = await coldStart(6);
   const ex = await createNodeExecutor({});
   try {
     const warm = await warmLatency(ex, 300);
     const cands = await candidates(ex, 15);
     const tool = await toolRoundTrip(500);
-    return { coldStart: cold, warmPrint: warm, toolRoundTrip: tool, candidates: cands };
+    return { sandboxBundle: bundle, coldStart: cold, warmPrint: warm, toolRoundTrip: tool, candidates: cands };
   } finally {
     await ex.dispose();
   }
