@@ -121,6 +121,9 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
     if (message?.type === "connected") connected();
     else markDead(message ? message.message : "the Python sandbox sent a malformed message");
   };
+  const undecodable = () => markDead("the Python sandbox sent a message that could not be decoded");
+  control.port1.onmessageerror = undecodable;
+  replies.port1.onmessageerror = undecodable;
   replies.port1.onmessage = (event) => {
     const message = parseFromWorker(event.data);
     if (!message) {
