@@ -208,7 +208,8 @@ def _check_value(value, label, library=False):
                 if isinstance(owner, _types.ModuleType):
                     module = owner.__name__
             if _callable_module_denied(module):
-                raise InterpreterError(f"Forbidden access to function: {module}.{label}")
+                fname = getattr(value, "__name__", label)
+                raise InterpreterError(f"Forbidden access to function: {module}.{fname}")
             if isinstance(value, _types.MethodType):
                 _check_value(value.__func__, label, library)
     return value
@@ -428,8 +429,10 @@ def _pa_deco(decorator):
     return apply
 
 
-def _pa_subject(subject):
-    """A match subject: class patterns read its attributes by name, so no module or internal object."""
+def _pa_subject(subject, pattern_values=()):
+    """A match subject: class patterns read its attributes by name, so no module or internal object.
+    pattern_values: the dotted names of the patterns, already read through the guards (the match reads
+    them again, unguarded, and hands value patterns to the subject's __eq__)."""
     if isinstance(subject, _types.ModuleType):
         raise InterpreterError(f"Forbidden: matching against module {subject.__name__}")
     _check_argument(subject)
@@ -884,7 +887,18 @@ class _Guard(_ast.NodeTransformer):
     visit_ClassDef = _decorated
 
     def visit_Match(self, node):
-        node.subject = _ast.copy_location(_wrap("__pa_subject__", self.visit(node.subject)), node.subject)
+        dotted = []
+        for case in node.cases:
+            for sub in _ast.walk(case.pattern):
+                if isinstance(sub, _ast.MatchValue) and isinstance(sub.value, _ast.Attribute):
+                    dotted.append(self.visit(_copy.deepcopy(sub.value)))
+                elif isinstance(sub, _ast.MatchClass) and isinstance(sub.cls, _ast.Attribute):
+                    dotted.append(self.visit(_copy.deepcopy(sub.cls)))
+        args = [self.visit(node.subject)]
+        if dotted:
+            args.append(_ast.Tuple(elts=dotted, ctx=_ast.Load()))
+        call = _ast.Call(func=_name("__pa_subject__"), args=args, keywords=[])
+        node.subject = _ast.copy_location(call, node.subject)
         for case in node.cases:
             # Patterns stay as written (they must be names and dotted names); checked statically.
             if case.guard is not None:
@@ -1050,7 +1064,8 @@ def _execute(code, ns, timeout_s):
         segment = _ast.get_source_segment(code, node) if node is not None else code
         result["error"] = _error(
             type(e).__name__,
-            f"Code execution failed at line '{segment}' due to: {type(e).__name__}: {_safe_str(e)}",
+            f"Code execution failed at line '{_truncate(segment, _MAX_ERROR)}' due to: {type(e).__name__}: "
+            f"{_truncate(_safe_str(e), _MAX_ERROR)}",
         )
         result["output"] = "None"
     finally:
@@ -1082,7 +1097,10 @@ def _execute_bounded(code, ns, timeout_s):
             "isFinalAnswer": False,
             "logs": "",
             "output": "None",
-            "error": _error(type(e).__name__, f"Code execution failed due to: {type(e).__name__}: {_safe_str(e)}"),
+            "error": _error(
+                type(e).__name__,
+                f"Code execution failed due to: {type(e).__name__}: {_truncate(_safe_str(e), _MAX_ERROR)}",
+            ),
         }
 
 
@@ -1100,6 +1118,8 @@ _STATE = {"ns": _fresh_namespace(), "candidates": {}}
 
 
 def _rebind_function(fn, ns):
+    if ns.get("__builtins__") is not _SAFE_BUILTINS:
+        raise RuntimeError("a namespace without the sandbox's builtins")
     clone = _types.FunctionType(fn.__code__, ns, fn.__name__, fn.__defaults__, fn.__closure__)
     clone.__kwdefaults__ = _copy.copy(fn.__kwdefaults__)
     clone.__qualname__ = fn.__qualname__
@@ -1117,7 +1137,9 @@ def _copy_namespace(src):
     Classes are shared (their methods keep the namespace they were defined in). The memo holds nothing
     of the sandbox's own (a model's __getattr__ can be asked for __deepcopy__ and be handed the memo).
     """
-    dst = {}
+    # __builtins__ first: a function takes its builtins from its globals when it is created, and without
+    # them it would get this module's (the real ones).
+    dst = {"__builtins__": _SAFE_BUILTINS}
     memo = {id(src): dst}
     for value in src.values():
         if isinstance(value, _types.FunctionType) and value.__globals__ is src:
