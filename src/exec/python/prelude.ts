@@ -408,6 +408,7 @@ def _do_call(fn, args, kwargs, library):
         _check_class_body(*args)
         if isinstance(args[2], dict) and "__module__" not in args[2]:
             args = (args[0], args[1], dict(args[2], __module__="__main__"))
+        return _check_value(_seal_class(fn(*args, **kwargs)), "call result", library)
     return _check_value(fn(*args, **kwargs), "call result", library)
 
 
@@ -497,7 +498,23 @@ def _pa_build_class(func, name, /, *bases, **kwds):
         if not isinstance(meta, type):
             raise InterpreterError("Forbidden: a metaclass that is not a class")
         _check_argument(meta)
-    return _real_build_class(func, name, *bases, **kwds)
+    return _seal_class(_real_build_class(func, name, *bases, **kwds))
+
+
+def _seal_class(cls):
+    """A model's __getattr__ answers lookups made by library and interpreter code too (deepcopy asks it for
+    __deepcopy__, sympify for _sympy_) which then call what it returns: hold its answers to the checks."""
+    if isinstance(cls, type) and "__getattr__" in cls.__dict__:
+        inner = cls.__dict__["__getattr__"]
+        if getattr(inner, "_pa_sealed", False):
+            return cls
+
+        def __getattr__(self, name):
+            return _check_value(inner(self, name), name)
+
+        __getattr__._pa_sealed = True
+        type.__setattr__(cls, "__getattr__", __getattr__)
+    return cls
 
 
 def _safe_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -1256,18 +1273,38 @@ def _snapshot_wanted(name):
     return _module_authorized(name) or name.split(".")[0] in _GUARDED_PACKAGES
 
 
+_ATOMS = (_types.ModuleType, _types.FunctionType, _types.BuiltinFunctionType, int, float, complex, str, bytes,
+          bool, frozenset, type(None))
+
+
+def _own(value, depth):
+    # Classes and functions are guarded by their module (__pa_target__); only data is recorded here.
+    if isinstance(value, (*_ATOMS, type, *_FUNCTION_TYPES)) or id(value) in _LIBRARY_OWNED:
+        return
+    _LIBRARY_OWNED.add(id(value))
+    if depth >= 3:
+        return
+    if type(value) is dict:
+        items = list(value.values())
+    elif type(value) in (list, tuple, set):
+        items = list(value)
+    else:
+        return
+    for item in items[:5000]:
+        _own(item, depth + 1)
+
+
 def _record_library_objects(module):
-    """Remember module-level containers and instances of a library module (and those its classes hold)
-    as shared state the model may read but not change."""
+    """Remember module-level containers and instances of a library module (a few levels into containers,
+    and the containers its classes hold) as shared state the model may read but not change."""
     for value in list(vars(module).values()):
-        if isinstance(value, (_types.ModuleType, _types.FunctionType, _types.BuiltinFunctionType, int, float,
-                              str, bytes, bool, tuple, frozenset, type(None))):
+        if isinstance(value, type):
+            if type.__dict__["__module__"].__get__(value) == module.__name__:
+                for attr in list(value.__dict__.values()):
+                    if isinstance(attr, (dict, list, set, bytearray)):
+                        _own(attr, 1)
             continue
-        _LIBRARY_OWNED.add(id(value))
-        if isinstance(value, type) and type.__dict__["__module__"].__get__(value) == module.__name__:
-            for attr in list(value.__dict__.values()):
-                if isinstance(attr, (dict, list, set, bytearray)):
-                    _LIBRARY_OWNED.add(id(attr))
+        _own(value, 0)
 
 
 def _after_import():

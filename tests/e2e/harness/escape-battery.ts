@@ -256,6 +256,16 @@ export const ESCAPE_ATTEMPTS_IMPLICIT_CALLS: EscapeAttempt[] = [
 
 export const ESCAPE_ATTEMPTS_CALLER_OBJECTS: EscapeAttempt[] = [
   {
+    name: "__getattr__ answers a library's lookup with a denied callable",
+    code: () => `${SYMPY_STAR}class X:\n    def __getattr__(self, n):\n        return test\nsympify(X())`,
+    refusal: testRunner,
+  },
+  {
+    name: "lambdify's nested namespace tables changed",
+    code: () => "from sympy.utilities.lambdify import MODULES\nMODULES['math'][1]['sin'] = print",
+    refusal: /Forbidden change of a library's shared state/,
+  },
+  {
     name: "str subclass name to getattr",
     code: () => `${LIAR}getattr(print, Liar('__globals__'))`,
     refusal: dunder,
