@@ -6,7 +6,7 @@ import type { ExecutionResult, Executor } from "../exec/executor.ts";
 import type { ChatMessage, Engine, GenerateRequest, Usage } from "../llm/engine.ts";
 import type { AgentEventListener } from "./events.ts";
 import { assistantText, type ParsedStep, parseStep, STOP_SEQUENCES } from "./parse.ts";
-import { type PromptPack, renderTemplate } from "./prompt-pack.ts";
+import { type PromptPack, packRequestFields, renderTemplate } from "./prompt-pack.ts";
 import type { CandidateRecord, VoteRecord } from "./trajectory.ts";
 
 export interface SamplingOptions {
@@ -46,7 +46,7 @@ export interface ChosenAction {
 
 export function generationRequest(ctx: StepContext, n: number): GenerateRequest {
   const { temperature, topP, maxTokens, seed } = ctx.sampling;
-  return {
+  const request: GenerateRequest = {
     messages: ctx.messages,
     n,
     stop: [...STOP_SEQUENCES],
@@ -56,6 +56,9 @@ export function generationRequest(ctx: StepContext, n: number): GenerateRequest 
     seed,
     signal: ctx.signal,
   };
+  const extraBody = packRequestFields(ctx.pack);
+  if (extraBody) request.extraBody = extraBody;
+  return request;
 }
 
 export function parseErrorText(pack: PromptPack, completion: string): string {

@@ -15,7 +15,13 @@ import {
 } from "./messages.ts";
 import { DEFAULT_PACK } from "./packs/default-pack.ts";
 import { assistantText } from "./parse.ts";
-import { type PromptPack, type PromptRole, renderSystemPrompt, taskFor } from "./prompt-pack.ts";
+import {
+  type PromptPack,
+  type PromptRole,
+  packRequestFields,
+  renderSystemPrompt,
+  taskFor,
+} from "./prompt-pack.ts";
 import { SAG_DEFAULTS, sagStrategy } from "./sag.ts";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory, type TrajectoryStep } from "./trajectory.ts";
 
@@ -150,6 +156,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     options.signal?.throwIfAborted();
     const messages = buildFinalAnswerMessages(task, memory, pack);
     const fallbackStarted = performance.now();
+    const extraBody = packRequestFields(pack);
     const result = await options.engine.generate({
       messages,
       n: 1,
@@ -158,6 +165,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
       maxTokens: sampling.maxTokens,
       seed: sampling.seed,
       signal: options.signal,
+      ...(extraBody ? { extraBody } : {}),
     });
     model = result.model;
     countUsage(result.usage);

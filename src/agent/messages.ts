@@ -3,7 +3,7 @@
  * Layout facts (students were fine-tuned on them): see ARCHITECTURE.md, "Protocol facts".
  */
 import type { ChatMessage, Role } from "../llm/engine.ts";
-import { type PromptPack, renderTemplate } from "./prompt-pack.ts";
+import { finalAnswerTask, type PromptPack, renderTemplate } from "./prompt-pack.ts";
 
 /** What one finished step contributes to later prompts. */
 export interface StepMemory {
@@ -51,12 +51,16 @@ export function observationMessages(memory: StepMemory, pack: PromptPack): ChatM
   return messages;
 }
 
-/** Consecutive messages with the same role become one, joined by a newline (as the reference does). */
+/**
+ * Consecutive messages with the same role become one, their texts concatenated with no separator: the
+ * reference serves students with messages flattened to text (smolagents `get_clean_message_list` with
+ * `flatten_messages_as_text=True`, also used by its SFT preprocessing), which appends the texts as they are.
+ */
 export function mergeSameRole(messages: readonly ChatMessage[]): ChatMessage[] {
   const merged: ChatMessage[] = [];
   for (const message of messages) {
     const last = merged[merged.length - 1];
-    if (last && last.role === message.role) last.content += `\n${message.content}`;
+    if (last && last.role === message.role) last.content += message.content;
     else merged.push({ ...message });
   }
   return merged;
@@ -81,7 +85,7 @@ export function buildFinalAnswerMessages(
   return mergeSameRole([
     { role: "system", content: pack.finalAnswerPre },
     ...memoryMessages(task, memory, pack),
-    { role: "user", content: renderTemplate(pack.finalAnswerPost, { task }) },
+    { role: "user", content: renderTemplate(pack.finalAnswerPost, { task: finalAnswerTask(task) }) },
   ]);
 }
 

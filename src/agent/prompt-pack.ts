@@ -35,6 +35,11 @@ export interface PromptPack {
   /** Introduces the model's text in a parse-error observation; {{snippet}} is the completion. */
   parseError: string;
   tools: ToolDoc[];
+  /**
+   * Sent with every request as `chat_template_kwargs` (YAML `chat_template_kwargs`): the reference sends
+   * `{enable_thinking: false}` to its vLLM servers on every call. Absent: nothing is sent.
+   */
+  chatTemplateKwargs?: Record<string, unknown>;
 }
 
 export type PromptRole = "student" | "teacher";
@@ -78,6 +83,13 @@ export function loadPromptPack(yamlText: string, name: string, defaults?: Prompt
     parseError: str("parse_error", doc["parse_error"]) ?? defaults?.parseError ?? "{{snippet}}",
     tools: doc["tools"] !== undefined ? readTools(doc["tools"], name) : (defaults?.tools ?? []),
   };
+  const kwargs = doc["chat_template_kwargs"] ?? defaults?.chatTemplateKwargs;
+  if (kwargs !== undefined) {
+    if (!kwargs || typeof kwargs !== "object" || Array.isArray(kwargs)) {
+      throw new PromptPackError(`prompt pack ${name}: \`chat_template_kwargs\` must be a mapping`);
+    }
+    pack.chatTemplateKwargs = { ...(kwargs as Record<string, unknown>) };
+  }
   // Fail at load time, not mid-episode, when a template does not parse.
   for (const [key, template] of Object.entries({
     system_prompt: pack.systemPrompt,
@@ -181,4 +193,18 @@ function compileTemplate(template: string) {
 /** The task the model sees: the question plus the pack's suffix. */
 export function taskFor(pack: PromptPack, question: string): string {
   return question + pack.taskSuffix;
+}
+
+/**
+ * The task as the budget-exhausted final-answer prompt shows it: the reference cuts the task at its
+ * format instruction ("\n\nIMPORTANT:", how its task suffix starts) before filling `post_messages`.
+ */
+export function finalAnswerTask(task: string): string {
+  const cut = task.indexOf("\n\nIMPORTANT:");
+  return cut === -1 ? task : task.slice(0, cut);
+}
+
+/** Request fields a pack asks for (today: `chat_template_kwargs`), for GenerateRequest.extraBody. */
+export function packRequestFields(pack: PromptPack): Record<string, unknown> | undefined {
+  return pack.chatTemplateKwargs ? { chat_template_kwargs: pack.chatTemplateKwargs } : undefined;
 }

@@ -116,8 +116,9 @@ export class App {
   /** Runs the agent on the question with the current settings. */
   async ask(): Promise<Trajectory | undefined> {
     if (this.running) return undefined;
-    const question = this.question.value.trim();
-    if (!question) {
+    // Sent as typed: the reference does not trim questions, and students saw them untrimmed.
+    const question = this.question.value;
+    if (!question.trim()) {
       this.showError("Type a question first.");
       this.question.focus();
       return undefined;

@@ -47,6 +47,14 @@ describe("parseBenchmark", () => {
     expect(url).toMatchObject({ name: "aime", kind: "math" });
   });
 
+  it("keeps a question exactly as written, spaces and newlines included (the reference does not trim)", () => {
+    const set = parseBenchmark(
+      JSON.stringify({ examples: [{ id: 1, question: "  Who wrote it?\n", answer: "x" }] }),
+      "q.json",
+    );
+    expect(set.examples[0]!.question).toBe("  Who wrote it?\n");
+  });
+
   it("leaves out, and lists, examples whose gold answer is missing in the reference files", () => {
     const medium = parseBenchmark(sharedText("data/benchmarks/math_medium_1000_20250430.json"), "m.json");
     expect(medium.withoutAnswer).toEqual(["124", "519"]);

@@ -51,7 +51,7 @@ describe("message layout", () => {
     expect(expected[expected.length - 1]!.content.startsWith("Error:\n")).toBe(true);
   });
 
-  it("puts logs printed before an error in their own observation, merged into one user message", () => {
+  it("puts logs printed before an error in their own observation, merged into one user message with no separator", () => {
     const messages = buildStepMessages(
       system,
       "t",
@@ -67,8 +67,17 @@ describe("message layout", () => {
       pack,
     );
     expect(messages[3]!.content).toBe(
-      `Call id: call_3\nObservation:\nExecution logs:\npartial\n\nCall id: call_3\nError:\nCode execution failed at line 'boom()' due to: NameError: name 'boom' is not defined\n${pack.errorRetryHint}`,
+      `Call id: call_3\nObservation:\nExecution logs:\npartial\nCall id: call_3\nError:\nCode execution failed at line 'boom()' due to: NameError: name 'boom' is not defined\n${pack.errorRetryHint}`,
     );
+  });
+
+  it("cuts the task at its format instruction in the final-answer request, as the reference does", () => {
+    const task = "Who?\n\nIMPORTANT: answer in one word.";
+    const messages = buildFinalAnswerMessages(task, [], pack);
+    expect(messages[1]).toEqual({
+      role: "user",
+      content: `New task:\n${task}Based on the above, please provide an answer to the following user task:\nWho?`,
+    });
   });
 
   it("builds the final-answer request from the memory without the system prompt", () => {
@@ -77,20 +86,20 @@ describe("message layout", () => {
     expect(messages[0]).toEqual({ role: "system", content: pack.finalAnswerPre });
     expect(messages[1]).toEqual({ role: "user", content: "New task:\nWho?" });
     expect(messages.at(-1)!.content).toBe(
-      "Call id: call_1\nObservation:\nExecution logs:\nLast output from code snippet:\n1\nBased on the above, please provide an answer to the following user task:\nWho?",
+      "Call id: call_1\nObservation:\nExecution logs:\nLast output from code snippet:\n1Based on the above, please provide an answer to the following user task:\nWho?",
     );
   });
 
-  it("merges same-role neighbours and flattens to text", () => {
+  it("merges same-role neighbours by concatenation (the reference's flattened messages) and flattens to text", () => {
     const merged = mergeSameRole([
       { role: "user", content: "a" },
       { role: "user", content: "b" },
       { role: "assistant", content: "c" },
     ]);
     expect(merged).toEqual([
-      { role: "user", content: "a\nb" },
+      { role: "user", content: "ab" },
       { role: "assistant", content: "c" },
     ]);
-    expect(flattenMessages(merged)).toBe("User: a\nb\nAssistant: c");
+    expect(flattenMessages(merged)).toBe("User: ab\nAssistant: c");
   });
 });
