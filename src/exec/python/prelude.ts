@@ -398,8 +398,8 @@ def _check_class_body(name, bases, namespace):
 def _do_call(fn, args, kwargs, library):
     if type(fn) in _PLAIN_TYPES:
         return fn(*args, **kwargs)  # not callable: let Python say so
-    _check_value(fn, getattr(fn, "__name__", None) if isinstance(fn, _FUNCTION_TYPES + (type,)) else
-                 type(fn).__name__, library)
+    label = getattr(fn, "__name__", None) if isinstance(fn, _FUNCTION_TYPES + (type,)) else type(fn).__name__
+    _check_value(fn, label, library)
     if args or kwargs:
         args = _check_args(fn, args, kwargs, library)
         if args and id(fn) in _MUTATOR_DESCRIPTORS and id(args[0]) in _LIBRARY_OWNED:
@@ -412,7 +412,32 @@ def _do_call(fn, args, kwargs, library):
     return _check_value(fn(*args, **kwargs), "call result", library)
 
 
+# Callees that need no check of their own: the plain builtins of the model's namespace, and functions
+# the model defined (checked below by type and module, as those can be re-bound).
+_PLAIN_CALLEES = {id(v) for k, v in vars(_builtins).items()
+                  if k in ("abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "dict", "divmod",
+                           "enumerate", "filter", "float", "frozenset", "hash", "hex", "id", "int", "isinstance",
+                           "issubclass", "iter", "len", "list", "map", "max", "min", "next", "oct", "ord", "pow",
+                           "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum",
+                           "tuple", "zip", "complex", "bytes", "bytearray", "format")}
+_FunctionType = _types.FunctionType
+
+
 def _pa_call(fn, /, *args, **kwargs):
+    # Fast path for the common case (a plain builtin or the model's own function, plain arguments);
+    # anything else takes the full check in _do_call.
+    if id(fn) in _PLAIN_CALLEES or (type(fn) is _FunctionType and fn.__module__ == "__main__"):
+        for a in args:
+            if type(a) not in _PLAIN_TYPES:
+                return _do_call(fn, args, kwargs, False)
+        if kwargs:
+            for a in kwargs.values():
+                if type(a) not in _PLAIN_TYPES:
+                    return _do_call(fn, args, kwargs, False)
+        result = fn(*args, **kwargs)
+        if type(result) in _PLAIN_TYPES:
+            return result
+        return _check_value(result, "call result")
     return _do_call(fn, args, kwargs, False)
 
 
@@ -458,6 +483,8 @@ def _pa_target(obj):
 
 def _pa_augment(target, value):
     """x op= v changes x in place when it can: x must not be shared state either."""
+    if type(target) in _PLAIN_TYPES and id(target) not in _LIBRARY_OWNED:
+        return value
     _pa_target(target)
     return value
 
