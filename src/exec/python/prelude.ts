@@ -1121,6 +1121,9 @@ def _execute(code, ns, timeout_s):
 
 
 def _check_tools(ns):
+    if ns.get("__builtins__") is not _SAFE_BUILTINS:
+        ns["__builtins__"] = _SAFE_BUILTINS
+        raise InterpreterError("Forbidden name: __builtins__")
     for name in _TOOL_NAMES:
         if name in ns:
             del ns[name]

@@ -456,6 +456,27 @@ export const ESCAPE_ATTEMPTS_LIBRARIES: EscapeAttempt[] = [
       "from sympy.external import import_module\nheld = list(map(import_module, ['sys']))[0]\n'{0.modules}'.format(held)",
     refusal: /Forbidden access to module: sys/,
   },
+  {
+    name: "js held through a name importer, then fetch",
+    code: (u) =>
+      `from sympy.external import import_module\nj = list(map(import_module, ['js']))[0]\nj.fetch('${u}')`,
+    refusal: /Forbidden access to JavaScript objects/,
+  },
+  {
+    name: "pyodide_js held through a name importer, then runPython",
+    code: (u) =>
+      "from sympy.external import import_module\npj = list(map(import_module, ['pyodide_js']))[0]\n" +
+      `pj.runPython("import js; js.fetch('${u}')")`,
+    refusal: /Forbidden access to JavaScript objects/,
+  },
+  {
+    name: "pyodide.code held through a name importer, then run_js",
+    code: (u) =>
+      "from sympy.external import import_module\n" +
+      "pc = list(map(lambda n: import_module(n, import_kwargs={'fromlist': ['run_js']}), ['pyodide.code']))[0]\n" +
+      `pc.run_js("fetch('${u}')")`,
+    refusal: /Forbidden access to module: pyodide\.code/,
+  },
   { name: "sympy test runner", code: () => "import sympy\nsympy.test('/tmp')", refusal: testRunner },
   {
     name: "preview writes a file",
