@@ -455,10 +455,8 @@ def _pa_deco(decorator):
     return apply
 
 
-def _pa_subject(subject, pattern_values=()):
-    """A match subject: class patterns read its attributes by name, so no module or internal object.
-    pattern_values: the dotted names of the patterns, already read through the guards (the match reads
-    them again, unguarded, and hands value patterns to the subject's __eq__)."""
+def _pa_subject(subject):
+    """A match subject: class patterns read its attributes by name, so no module or internal object."""
     if isinstance(subject, _types.ModuleType):
         raise InterpreterError(f"Forbidden: matching against module {subject.__name__}")
     _check_argument(subject)
@@ -838,8 +836,11 @@ def _check_pattern(pattern, top):
         for sub in pattern.patterns:
             _check_pattern(sub, False)
     for node in _ast.walk(pattern):
-        if isinstance(node, _ast.Attribute) and node.attr.startswith("_"):
-            raise InterpreterError(f"Forbidden access to private attribute in a pattern: {node.attr}")
+        # A dotted name in a pattern is read by the match itself, unguarded (and a value pattern hands what
+        # it read to the subject's __eq__): bind it to a name first.
+        if isinstance(node, _ast.Attribute):
+            raise InterpreterError(
+                f"Forbidden: a dotted name in a match pattern (.{node.attr}); bind it to a name first")
 
 
 def _check_statement(stmt):
@@ -931,18 +932,7 @@ class _Guard(_ast.NodeTransformer):
     visit_ClassDef = _decorated
 
     def visit_Match(self, node):
-        dotted = []
-        for case in node.cases:
-            for sub in _ast.walk(case.pattern):
-                if isinstance(sub, _ast.MatchValue) and isinstance(sub.value, _ast.Attribute):
-                    dotted.append(self.visit(_copy.deepcopy(sub.value)))
-                elif isinstance(sub, _ast.MatchClass) and isinstance(sub.cls, _ast.Attribute):
-                    dotted.append(self.visit(_copy.deepcopy(sub.cls)))
-        args = [self.visit(node.subject)]
-        if dotted:
-            args.append(_ast.Tuple(elts=dotted, ctx=_ast.Load()))
-        call = _ast.Call(func=_name("__pa_subject__"), args=args, keywords=[])
-        node.subject = _ast.copy_location(call, node.subject)
+        node.subject = _ast.copy_location(_wrap("__pa_subject__", self.visit(node.subject)), node.subject)
         for case in node.cases:
             # Patterns stay as written (they must be names and dotted names); checked statically.
             if case.guard is not None:

@@ -372,7 +372,7 @@ export const ESCAPE_ATTEMPTS_CALLER_OBJECTS: EscapeAttempt[] = [
     code: () =>
       `${HOLD_OS}got = []\nclass Grab:\n    def __eq__(self, other):\n        got.append(other)\n        return False\n` +
       "match Grab():\n    case held.system:\n        pass",
-    refusal: /Forbidden access to module: os/,
+    refusal: /Forbidden: a dotted name in a match pattern \(\.system\)/,
   },
   {
     name: "__exit__ traceback attribute",
