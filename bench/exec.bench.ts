@@ -174,7 +174,13 @@ export async function run(): Promise<Record<string, unknown>> {
     const warm = await warmLatency(ex, 300);
     const cands = await candidates(ex, 15);
     const tool = await toolRoundTrip(500);
-    return { sandboxBundle: bundle, coldStart: cold, warmPrint: warm, toolRoundTrip: tool, candidates: cands };
+    return {
+      sandboxBundle: bundle,
+      coldStart: cold,
+      warmPrint: warm,
+      toolRoundTrip: tool,
+      candidates: cands,
+    };
   } finally {
     await ex.dispose();
   }
