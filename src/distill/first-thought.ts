@@ -1,7 +1,7 @@
 /**
  * First-thought prefix (FTP): the teacher first answers the question with a chain-of-thought prompt;
- * the first thought of that answer opens the agent's first step ("Thought: " + thought), and the teacher
- * continues from there. The reference keeps these prefixes as "Thought: ..." strings per question.
+ * the first paragraph of that answer opens the agent's first step ("Thought: " + paragraph + blank line),
+ * and the teacher continues from there. The reference keeps these prefixes as strings per question.
  */
 import { parse as parseYaml } from "yaml";
 import type { ChatMessage } from "../llm/engine.ts";
@@ -49,35 +49,12 @@ export function cotMessages(systemPrompt: string, question: string): ChatMessage
   ];
 }
 
-/** Longest first thought kept, in characters; a longer first paragraph is cut at a sentence end. */
-export const MAX_THOUGHT_CHARS = 600;
-
 /**
- * The first thought of a chain-of-thought answer: its first paragraph before the <answer> tag, without
- * a leading "Thought:"/"Reasoning:" label; "" when the answer has no reasoning before the tag.
+ * The first-thought prefix of a chain-of-thought answer, built as the reference's published script does
+ * (exps_research/first_thought_prefix/build_prefix_memory.py): "Thought: " + the text before the first
+ * blank line ("\n\n") + "\n\n", taken as it is (no trimming, no tag or label removal, no length cap),
+ * and for every question, even when that text is empty.
  */
-export function firstThought(cot: string, maxChars = MAX_THOUGHT_CHARS): string {
-  const reasoning = cot
-    .replace(/<think>[\s\S]*?<\/think>/g, "")
-    .split(/<answer>/i)[0]!
-    .trim();
-  const paragraph =
-    reasoning
-      .split(/\n\s*\n/)
-      .map((p) => p.trim())
-      .find(Boolean) ?? "";
-  const thought = paragraph.replace(/^(thought|reasoning|step 1)\s*:\s*/i, "").trim();
-  if (thought.length <= maxChars) return thought;
-  const sentences = thought.match(/[^.!?]+[.!?]+(\s+|$)/g) ?? [];
-  let cut = "";
-  for (const s of sentences) {
-    if ((cut + s).trim().length > maxChars) break;
-    cut += s;
-  }
-  return (cut.trim() || thought.slice(0, maxChars)).trim();
-}
-
-/** The text the first step starts with. */
-export function ftpPrefix(thought: string): string {
-  return `Thought: ${thought}`;
+export function firstThoughtPrefix(cot: string): string {
+  return `Thought: ${cot.split("\n\n")[0]}\n\n`;
 }

@@ -38,18 +38,18 @@ afterEach(async () => {
 
 const COT_1 =
   "A number has three digits in base b when b^2 <= 62 < b^3.\n\nFor b = 3, 3^3 = 27 <= 62, too small; for b = 4, 16 <= 62 < 64.\n\n<answer> \\boxed{4} </answer>";
-const PREFIX_1 = "Thought: A number has three digits in base b when b^2 <= 62 < b^3.";
+const PREFIX_1 = "Thought: A number has three digits in base b when b^2 <= 62 < b^3.\n\n";
 const COT_2 =
   "We need the fraction between 5/9 and 4/7 with the smallest denominator.\n\n<answer> \\boxed{7} </answer>";
-const PREFIX_2 = "Thought: We need the fraction between 5/9 and 4/7 with the smallest denominator.";
+const PREFIX_2 = "Thought: We need the fraction between 5/9 and 4/7 with the smallest denominator.\n\n";
 
 // In request order: CoT answer, then the agent's steps (step 1 continues the prefix).
 const TEACHER = [
   COT_1,
-  " I will test the bases in order.\nCode:\n```py\nfor b in range(2, 10):\n    if b**2 <= 62 < b**3:\n        print(b)\n        break\n```<end_code>",
+  "I will test the bases in order.\nCode:\n```py\nfor b in range(2, 10):\n    if b**2 <= 62 < b**3:\n        print(b)\n        break\n```<end_code>",
   "Thought: The smallest such base is 4.\nCode:\n```py\nfinal_answer(4)\n```<end_code>",
   COT_2,
-  " Let me think about the mediant.", // no code: a parse error, so the trajectory is dropped
+  "Let me think about the mediant.", // no code: a parse error, so the trajectory is dropped
   "Thought: The mediant 9/16 gives q - p = 7.\nCode:\n```py\nfinal_answer(16 - 9)\n```<end_code>",
 ];
 

@@ -8,8 +8,7 @@ import { dropReasons } from "../../src/distill/filter.ts";
 import {
   CotPromptError,
   cotMessages,
-  firstThought,
-  ftpPrefix,
+  firstThoughtPrefix,
   loadCotPrompt,
 } from "../../src/distill/first-thought.ts";
 import { firstStepPrefixStrategy, prefixedEngine } from "../../src/distill/prefix.ts";
@@ -32,25 +31,23 @@ describe("first thought", () => {
     expect(() => loadCotPrompt("system_prompt: [", "x.yaml")).toThrow(/not valid YAML/);
   });
 
-  it("keeps the first paragraph of the reasoning, before the answer tag", () => {
+  it("builds the prefix as the reference's script does: Thought: + text before the first blank line + blank line", () => {
     const cot =
       "To express 62 in three digits in base b we need b^2 <= 62 < b^3.\n\nTrying b = 4: 16 <= 62 < 64.\n\n<answer> \\boxed{4} </answer>";
-    expect(firstThought(cot)).toBe("To express 62 in three digits in base b we need b^2 <= 62 < b^3.");
-    expect(ftpPrefix(firstThought(cot))).toBe(
-      "Thought: To express 62 in three digits in base b we need b^2 <= 62 < b^3.",
+    expect(firstThoughtPrefix(cot)).toBe(
+      "Thought: To express 62 in three digits in base b we need b^2 <= 62 < b^3.\n\n",
     );
-    expect(firstThought("Reasoning: first find the band.\nThen the city.")).toBe(
-      "first find the band.\nThen the city.",
+    // Taken as it is: labels, tags, single newlines and surrounding spaces stay; nothing is cut.
+    expect(firstThoughtPrefix("Reasoning: first find the band.\nThen the city. ")).toBe(
+      "Thought: Reasoning: first find the band.\nThen the city. \n\n",
     );
-    expect(firstThought("<think>hidden</think>\n\nThe band is X.")).toBe("The band is X.");
-    expect(firstThought("<answer> 4 </answer>")).toBe("");
-  });
-
-  it("cuts a long first paragraph at a sentence end", () => {
-    const long = `${"This is a sentence. ".repeat(40)}`;
-    const thought = firstThought(long, 100);
-    expect(thought.length).toBeLessThanOrEqual(100);
-    expect(thought.endsWith(".")).toBe(true);
+    expect(firstThoughtPrefix("<think>hidden</think>\n\nThe band is X.")).toBe(
+      "Thought: <think>hidden</think>\n\n",
+    );
+    expect(firstThoughtPrefix("<answer> 4 </answer>")).toBe("Thought: <answer> 4 </answer>\n\n");
+    expect(firstThoughtPrefix("\n\nLate start")).toBe("Thought: \n\n");
+    const long = "This is a sentence. ".repeat(400);
+    expect(firstThoughtPrefix(long)).toBe(`Thought: ${long}\n\n`);
   });
 });
 

@@ -14,8 +14,7 @@ import { dropReasons } from "../../distill/filter.ts";
 import {
   cotMessages,
   DEFAULT_COT_PROMPT,
-  firstThought,
-  ftpPrefix,
+  firstThoughtPrefix,
   loadCotPrompt,
 } from "../../distill/first-thought.ts";
 import { firstStepPrefixStrategy } from "../../distill/prefix.ts";
@@ -103,9 +102,8 @@ function teacherRun(options: TeachOptions, cotPrompt: string): RunOneFactory {
           signal,
         });
         const text = cot.completions[0]?.text ?? "";
-        const thought = firstThought(text);
         ftp = {
-          prefix: thought ? ftpPrefix(thought) : "",
+          prefix: firstThoughtPrefix(text),
           cot: text,
           ...(cot.usage ? { usage: cot.usage } : {}),
         };
