@@ -96,6 +96,12 @@ describe("ordinary agent code still runs under the hardened guards", () => {
       );
       expect(r.error).toBeUndefined();
       expect(r.logs).toBe("[-2, 2] 2*sqrt(2) 1/2 2*x 10 2*x 1/2 True\n");
+      // Library objects with methods named like container mutators, and init_printing, still work.
+      const more = await ex.run(
+        "from sympy import init_printing\ninit_printing()\nfrom sympy.polys.domains import ZZ, QQ\nprint(ZZ.add(ZZ(1), ZZ(2)), QQ.add(QQ(1, 2), QQ(1, 3)))",
+      );
+      expect(more.error).toBeUndefined();
+      expect(more.logs).toBe("3 5/6\n");
     },
     60_000,
   );

@@ -97,7 +97,8 @@ _DENIED_CALLABLE_ROOTS = {
 _DENIED_CALLABLE_MODULES = (
     "sympy.testing", "sympy.utilities.runtests", "sympy.utilities.pytest", "sympy.utilities.benchmarking",
     "sympy.utilities.autowrap", "sympy.utilities.codegen", "sympy.utilities._compilation",
-    "sympy.utilities.source", "sympy.printing.preview", "sympy.interactive", "sympy.utilities.matchpy_connector",
+    "sympy.utilities.source", "sympy.printing.preview", "sympy.interactive.session",
+    "sympy.utilities.matchpy_connector",
     "sympy.plotting.pygletplot", "mpmath.libmp.backend",
 )
 _FRAME_ATTRS = {
@@ -250,6 +251,8 @@ for _t in (dict, list, set, bytearray):
             _MUTATOR_DESCRIPTORS.add(id(_t.__dict__[_m]))
 del _t, _m
 
+_CONTAINERS = (dict, list, set, bytearray, __import__("collections").deque)
+
 # ids of objects owned by library modules (module-level containers and instances, and those held by
 # their classes); see _record_library_objects.
 _LIBRARY_OWNED = set()
@@ -263,7 +266,7 @@ def _check_attribute_object(obj, name, library):
         raise InterpreterError(f"Forbidden access to {type(obj).__name__} objects ({name})")
     elif _is_js_value(obj):
         raise InterpreterError(f"Forbidden access to JavaScript objects ({name})")
-    elif name in _MUTATOR_NAMES and id(obj) in _LIBRARY_OWNED:
+    elif name in _MUTATOR_NAMES and id(obj) in _LIBRARY_OWNED and isinstance(obj, _CONTAINERS):
         raise InterpreterError(f"Forbidden change of a library's shared state: .{name}() on {type(obj).__name__}")
 
 
