@@ -10,6 +10,10 @@ import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 
 export interface EngineOptions {
+  /** A GGUF file run in-process by llama.cpp (node-llama-cpp); the alternative to a server. */
+  modelFile?: string;
+  contextSize?: number;
+  threads?: number;
   baseUrl?: string;
   model?: string;
   apiKey?: string;
@@ -22,9 +26,21 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
     const trajectory = parseTrajectory(await readSource(options.replay, "trajectory"));
     return ReplayEngine.fromTrajectory(trajectory, options.replay);
   }
+  if (options.modelFile) {
+    if (options.baseUrl) {
+      throw new Error("--model-file runs a local model and --base-url names a server: give one of them");
+    }
+    // Loaded on demand: the native llama.cpp addon is only needed when a local model runs.
+    const { loadLlamaCppEngine } = await import("../llm/llamacpp/load.ts");
+    return loadLlamaCppEngine({
+      modelPath: options.modelFile,
+      contextSize: options.contextSize,
+      threads: options.threads,
+    });
+  }
   if (!options.baseUrl || !options.model) {
     throw new Error(
-      "say which model runs the agent: --base-url URL --model NAME (or --replay TRAJECTORY.json)",
+      "say which model runs the agent: --model-file PATH.gguf (local, llama.cpp), or --base-url URL --model NAME (a server), or --replay TRAJECTORY.json",
     );
   }
   return new OpenAIEngine({
@@ -74,6 +90,13 @@ export interface AgentCliOptions extends EngineOptions {
 
 export function addAgentOptions(command: Command): Command {
   return command
+    .option("--model-file <path.gguf>", "run a local GGUF model in-process with llama.cpp (no server)")
+    .option(
+      "--context-size <tokens>",
+      "context window of the local model (default: its own, at most 8192)",
+      positiveInt,
+    )
+    .option("--threads <n>", "CPU threads of the local model (default: llama.cpp's choice)", positiveInt)
     .option(
       "--base-url <url>",
       "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",

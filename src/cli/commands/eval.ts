@@ -198,7 +198,8 @@ export async function runBenchmark(
     benchmark: benchmark.name,
     ...(benchmark.dataset ? { dataset: benchmark.dataset } : {}),
     kind: benchmark.kind,
-    model: options.model,
+    // The server's model name, or the GGUF file a local run loaded.
+    model: options.model ?? options.modelFile,
     settings: {
       source: benchmark.source,
       role: spec.role,
