@@ -131,6 +131,20 @@ describe("nothing one episode does survives reset()", () => {
   );
 
   it.skipIf(!sympyBuilt)(
+    "a suspended evaluate(False) does not leave sympy unevaluated for the next episode",
+    async () => {
+      await ex.reset();
+      const off = await ex.run(
+        "import sympy\ncm = sympy.evaluate(False)\nnext(cm.gen)\nstr(sympy.Add(1, 2))",
+      );
+      expect(off.output).toBe("1 + 2");
+      await ex.reset();
+      expect((await ex.run("import sympy\nstr(sympy.Add(1, 2))")).output).toBe("3");
+    },
+    60_000,
+  );
+
+  it.skipIf(!sympyBuilt)(
     "sympy's caches forget the model's objects (a str whose __eq__ lies cannot poison Symbol())",
     async () => {
       await ex.reset();

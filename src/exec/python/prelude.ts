@@ -1217,6 +1217,7 @@ def reset():
     _STATE["ns"] = _fresh_namespace()
     _STATE["candidates"] = {}
     _restore_modules()
+    _restore_instances()
     _wipe_files()
     cache = _sys.modules.get("sympy.core.cache")
     if cache is not None:  # its caches hold the model's objects (and their __eq__/__hash__)
@@ -1340,7 +1341,35 @@ def _after_import():
             continue
         _MODULE_SNAPSHOTS[name] = dict(vars(module))
         _record_library_objects(module)
+        _snapshot_instances(module)
     _SEEN["modules"] = len(_sys.modules)
+
+
+# Module-level instances' attributes (sympy's global_parameters: a suspended evaluate(False) context
+# would leave evaluation off for the next episodes).
+_INSTANCE_SNAPSHOTS = {}
+
+
+def _snapshot_instances(module):
+    for value in list(vars(module).values()):
+        if isinstance(value, (*_ATOMS, type, *_FUNCTION_TYPES, *_CONTAINERS, tuple)) or id(value) in _INSTANCE_SNAPSHOTS:
+            continue
+        try:
+            state = object.__getattribute__(value, "__dict__")
+        except (AttributeError, TypeError):
+            continue
+        if type(state) is dict:
+            _INSTANCE_SNAPSHOTS[id(value)] = (value, dict(state))
+
+
+def _restore_instances():
+    for value, snapshot in _INSTANCE_SNAPSHOTS.values():
+        state = object.__getattribute__(value, "__dict__")
+        for key in [k for k in state if k not in snapshot]:
+            del state[key]
+        for key, item in snapshot.items():
+            if state.get(key, _restore_instances) is not item:
+                state[key] = item
 
 
 def _restore_modules():
