@@ -199,6 +199,10 @@ def _check_value(value, label, library=False):
         if _callable_module_denied(module):
             raise InterpreterError(f"Forbidden access to class: {module}.{value.__qualname__}")
         return value
+    kind = type.__dict__["__module__"].__get__(type(value))
+    if kind != "builtins" and _callable_module_denied(kind):
+        # an object of such a module's type (an open file of _io, a socket...), however it was reached
+        raise InterpreterError(f"Forbidden access to {kind}.{type(value).__qualname__} objects ({label})")
     if callable(value):
         if id(value) in _DANGEROUS_BUILTINS:
             raise InterpreterError(f"Forbidden access to function: {label}")
