@@ -8,7 +8,8 @@ import type { StemmerName, TokenizerSettings } from "./tokenizer.ts";
 
 /** "PKSHARD" + 0x1a: the 0x1a stops `type`/`cat` on some systems, as in PNG. */
 export const SHARD_MAGIC = new Uint8Array([0x50, 0x4b, 0x53, 0x48, 0x41, 0x52, 0x44, 0x1a]);
-export const SHARD_FORMAT_VERSION = 1;
+/** Version 2: title and text are separate fields (BM25F): title lengths, title term frequencies, field weights. */
+export const SHARD_FORMAT_VERSION = 2;
 /** The file name inside a shard directory. */
 export const SHARD_FILE_NAME = "shard.pas";
 export const PREAMBLE_BYTES = 16;
@@ -28,6 +29,7 @@ export enum SectionId {
   BlockCrcs = 8,
   Passages = 9,
   PageCrcs = 10,
+  TitleLengths = 11,
 }
 
 /** Terms and postings are checked lazily, in pages of this many bytes, when a query first touches them. */
@@ -55,6 +57,7 @@ export const SECTION_NAMES: Record<SectionId, string> = {
   [SectionId.BlockCrcs]: "block checksums",
   [SectionId.Passages]: "passages",
   [SectionId.PageCrcs]: "page checksums",
+  [SectionId.TitleLengths]: "title lengths",
 };
 
 export interface SectionEntry {
@@ -72,10 +75,27 @@ export interface ShardHeader {
   termCount: number;
   blockCount: number;
   passagesPerBlock: number;
-  /** Total indexed tokens / passageCount. */
+  /** Total indexed text tokens (the title not counted) / passageCount. */
   avgDocLength: number;
+  /** Total indexed title tokens / passageCount. */
+  avgTitleLength: number;
+  /** BM25F: k1 for the combined field frequency, b for the text field. */
   k1: number;
   b: number;
+  /** BM25F: weight of a title occurrence against a text one, and the title field's b. */
+  titleWeight: number;
+  titleB: number;
+  /** A passage whose every title token is in the query has its score multiplied by 1 + this. */
+  titleMatchBoost: number;
+  /**
+   * Pseudo-relevance feedback (RM3): the query is expanded with the `feedbackTerms` heaviest terms of
+   * the first pass's `feedbackDocs` best passages (0 turns it off), the original terms keeping
+   * `feedbackOriginalWeight` of the weight; passages weigh exp((score - best) / feedbackTemperature).
+   */
+  feedbackDocs: number;
+  feedbackTerms: number;
+  feedbackOriginalWeight: number;
+  feedbackTemperature: number;
   tokenizer: TokenizerSettings;
   /** Whole-file length, to tell a truncated file from a corrupt one. */
   fileLength: number;
@@ -83,7 +103,7 @@ export interface ShardHeader {
 }
 
 const STEMMER_IDS: Record<StemmerName, number> = { none: 0, porter: 1 };
-const FIXED_HEADER_BYTES = 64;
+const FIXED_HEADER_BYTES = 96;
 const SECTION_ENTRY_BYTES = 24;
 
 export function headerByteLength(sectionCount: number): number {
@@ -115,6 +135,15 @@ export function encodeHeader(header: ShardHeader): Uint8Array {
   view.setUint32(h + 40, t.stopWords.length, true);
   view.setBigUint64(h + 44, BigInt(header.fileLength), true);
   view.setUint32(h + 52, header.sections.length, true);
+  view.setFloat64(h + 56, header.avgTitleLength, true);
+  view.setFloat32(h + 64, header.titleWeight, true);
+  view.setFloat32(h + 68, header.titleB, true);
+  view.setFloat32(h + 72, header.titleMatchBoost, true);
+  view.setUint32(h + 76, header.feedbackDocs, true);
+  view.setUint32(h + 80, header.feedbackTerms, true);
+  view.setFloat32(h + 84, header.feedbackOriginalWeight, true);
+  view.setFloat32(h + 88, header.feedbackTemperature, true);
+  // h+92: 4 reserved bytes (0)
   header.sections.forEach((s, i) => {
     const at = h + FIXED_HEADER_BYTES + i * SECTION_ENTRY_BYTES;
     view.setUint32(at, s.id, true);
@@ -145,7 +174,7 @@ export function decodeHeader(bytes: Uint8Array): ShardHeader {
   const version = view.getUint32(8, true);
   if (version !== SHARD_FORMAT_VERSION) {
     throw new ShardFormatError(
-      `unsupported shard format version ${version}: this reader reads version ${SHARD_FORMAT_VERSION}; rebuild the shard with this version of pocket-agent`,
+      `unsupported shard format version ${version}: this reader reads version ${SHARD_FORMAT_VERSION}; rebuild the shard from its sources with \`pocket-agent shard build --out DIR INPUT...\``,
     );
   }
   const headerLength = view.getUint32(12, true);
@@ -192,8 +221,16 @@ export function decodeHeader(bytes: Uint8Array): ShardHeader {
     blockCount: view.getUint32(h + 12, true),
     passagesPerBlock: view.getUint32(h + 16, true),
     avgDocLength: view.getFloat64(h + 20, true),
+    avgTitleLength: view.getFloat64(h + 56, true),
     k1: view.getFloat32(h + 28, true),
     b: view.getFloat32(h + 32, true),
+    titleWeight: view.getFloat32(h + 64, true),
+    titleB: view.getFloat32(h + 68, true),
+    titleMatchBoost: view.getFloat32(h + 72, true),
+    feedbackDocs: view.getUint32(h + 76, true),
+    feedbackTerms: view.getUint32(h + 80, true),
+    feedbackOriginalWeight: view.getFloat32(h + 84, true),
+    feedbackTemperature: view.getFloat32(h + 88, true),
     tokenizer: {
       nfkc: (flags & 1) !== 0,
       lowercase: (flags & 2) !== 0,

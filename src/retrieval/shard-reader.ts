@@ -1,7 +1,8 @@
 /**
  * Reads a shard straight from its bytes (an ArrayBuffer, a fetched file, an OPFS file): typed-array
- * views over the index sections, no JSON, no copy unless the bytes are misaligned. BM25 scoring is
- * term-at-a-time over delta+varint postings; passages are inflated per block on demand.
+ * views over the index sections, no JSON, no copy unless the bytes are misaligned. BM25F scoring (title
+ * and text fields, plus a boost for a passage whose whole title is in the query) is term-at-a-time
+ * over delta+varint postings; passages are inflated per block on demand.
  * Runtime-neutral (no DOM, no node:*), so the Python worker can use it in Node and in the browser.
  */
 import { inflateSync } from "fflate";
@@ -26,8 +27,13 @@ export interface ShardInfo {
   terms: number;
   blocks: number;
   passagesPerBlock: number;
+  /** Indexed tokens per passage: text (title not counted) and title. */
   avgPassageTokens: number;
-  bm25: { k1: number; b: number };
+  avgTitleTokens: number;
+  /** BM25F parameters (see docs/shard-format.md, "Scoring"). */
+  bm25: { k1: number; b: number; titleWeight: number; titleB: number; titleMatchBoost: number };
+  /** Pseudo-relevance feedback (RM3) settings; docs 0 means none. */
+  feedback: { docs: number; terms: number; originalWeight: number; temperature: number };
   tokenizer: TokenizerSettings;
   bytes: number;
   /** Bytes per section, by name. */
@@ -102,6 +108,8 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     lengthsEntry.length / 2,
   );
   expect(SectionId.DocLengths, docLengths.length, n);
+  const titleLengths = raw(section(SectionId.TitleLengths));
+  expect(SectionId.TitleLengths, titleLengths.length, n);
   const offsetsEntry = section(SectionId.BlockOffsets, 8);
   const blockOffsets = new Float64Array(
     bytes.buffer,
@@ -123,12 +131,20 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   const tokenize = createTokenizer(tokenizer);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const { k1, b } = header;
+  const { k1, b, titleWeight, titleB, titleMatchBoost } = header;
   const avg = header.avgDocLength || 1;
-  // Per-passage BM25 length normalisation, computed once at load.
-  const norms = new Float32Array(n);
-  for (let d = 0; d < n; d++) norms[d] = k1 * (1 - b + (b * docLengths[d]!) / avg);
+  const avgTitle = header.avgTitleLength || 1;
+  // Per-passage BM25F field factors (length normalisation, title weight), computed once at load.
+  const textNorms = new Float32Array(n);
+  const titleNorms = new Float32Array(n);
+  for (let d = 0; d < n; d++) {
+    textNorms[d] = 1 / (1 - b + (b * docLengths[d]!) / avg);
+    titleNorms[d] = titleWeight / (1 - titleB + (titleB * titleLengths[d]!) / avgTitle);
+  }
+  const matchFactor = 1 + titleMatchBoost;
   const scores = new Float32Array(n);
+  /** Title tokens of each touched passage that the query holds (for the whole-title match). */
+  const titleHits = new Uint8Array(n);
   let touched = new Int32Array(1024);
 
   const findTerm = (term: string): number => {
@@ -210,11 +226,18 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     };
   };
 
-  const search = (query: string, k: number): SearchHit[] => {
-    const counts = new Map<string, number>();
-    for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
+  /**
+   * Scores every passage that holds a query term (term-at-a-time) and returns the best k. `weights`
+   * are the query's terms with their weights (counts, or RM3 weights); `original` are the terms the
+   * user typed, with counts, which alone decide the whole-title match.
+   */
+  const ranked = (
+    weights: Map<string, number>,
+    original: Map<string, number>,
+    k: number,
+  ): Array<[number, number]> => {
     let touchedCount = 0;
-    for (const [term, queryFreq] of counts) {
+    for (const [term, queryWeight] of weights) {
       const id = findTerm(term);
       if (id < 0) continue;
       let at = postingOffsets[id]!;
@@ -227,7 +250,8 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
         df += (byte & 0x7f) * shift;
         if (byte < 0x80) break;
       }
-      const weight = queryFreq * Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1);
+      const weight = queryWeight * Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1);
+      const typed = original.get(term) ?? 0;
       let doc = 0;
       while (at < end) {
         let delta = 0;
@@ -236,12 +260,21 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
           delta += (byte & 0x7f) * shift;
           if (byte < 0x80) break;
         }
-        let tf = postings[at++]!;
-        if (tf >= 0x80) {
-          tf &= 0x7f;
+        // Text frequency times 2, plus 1 when a title frequency follows.
+        let code = postings[at++]!;
+        if (code >= 0x80) {
+          code &= 0x7f;
           for (let shift = 128; ; shift *= 128) {
             const byte = postings[at++]!;
-            tf += (byte & 0x7f) * shift;
+            code += (byte & 0x7f) * shift;
+            if (byte < 0x80) break;
+          }
+        }
+        let titleTf = 0;
+        if (code & 1) {
+          for (let shift = 1; ; shift *= 128) {
+            const byte = postings[at++]!;
+            titleTf += (byte & 0x7f) * shift;
             if (byte < 0x80) break;
           }
         }
@@ -254,11 +287,65 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
           }
           touched[touchedCount++] = doc;
         }
-        scores[doc]! += (weight * tf) / (tf + norms[doc]!);
+        const tf = Math.floor(code / 2) * textNorms[doc]! + titleTf * titleNorms[doc]!;
+        scores[doc]! += (weight * tf) / (tf + k1);
+        if (titleTf > 0 && typed > 0)
+          titleHits[doc] = Math.min(255, titleHits[doc]! + Math.min(titleTf, typed));
       }
     }
-    const top = topK(scores, touched, touchedCount, Math.max(0, Math.floor(k)));
+    for (let i = 0; i < touchedCount; i++) {
+      const doc = touched[i]!;
+      const inTitle = titleHits[doc]!;
+      if (inTitle > 0) {
+        if (inTitle >= titleLengths[doc]!) scores[doc]! *= matchFactor;
+        titleHits[doc] = 0;
+      }
+    }
+    const top = topK(scores, touched, touchedCount, k);
     for (let i = 0; i < touchedCount; i++) scores[touched[i]!] = 0;
+    return top;
+  };
+
+  const { feedbackDocs, feedbackTerms, feedbackOriginalWeight, feedbackTemperature } = header;
+  /**
+   * RM3: the terms of the first pass's best passages, each passage weighing exp((score - best) / T)
+   * and each term its share of the passage's tokens; the heaviest `feedbackTerms` (ties by term) join
+   * the query with (1 - feedbackOriginalWeight) of its weight.
+   */
+  const expand = (counts: Map<string, number>, feedback: Array<[number, number]>): Map<string, number> => {
+    const relevance = new Map<string, number>();
+    const best = feedback[0]![1];
+    for (const [id, score] of feedback) {
+      const p = passage(id);
+      const tokens = tokenize(p.title).concat(tokenize(p.text));
+      const weight = Math.exp((score - best) / feedbackTemperature) / (tokens.length || 1);
+      for (const token of tokens) relevance.set(token, (relevance.get(token) ?? 0) + weight);
+    }
+    const terms = [...relevance]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+      .slice(0, feedbackTerms);
+    const total = terms.reduce((sum, [, w]) => sum + w, 0);
+    let queryLength = 0;
+    const weights = new Map<string, number>();
+    for (const [term, count] of counts) {
+      queryLength += count;
+      weights.set(term, feedbackOriginalWeight * count);
+    }
+    const share = ((1 - feedbackOriginalWeight) * queryLength) / (total || 1);
+    for (const [term, w] of terms) weights.set(term, (weights.get(term) ?? 0) + w * share);
+    return weights;
+  };
+
+  const search = (query: string, k: number): SearchHit[] => {
+    const want = Math.max(0, Math.floor(k));
+    if (want === 0) return [];
+    const counts = new Map<string, number>();
+    for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
+    let top: Array<[number, number]>;
+    if (feedbackDocs > 0 && feedbackTerms > 0) {
+      const first = ranked(counts, counts, feedbackDocs);
+      top = first.length ? ranked(expand(counts, first), counts, want) : first;
+    } else top = ranked(counts, counts, want);
     return top.map(([id, score]) => ({ id, score, ...passage(id) }));
   };
 
@@ -271,7 +358,20 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     blocks: blockCount,
     passagesPerBlock: header.passagesPerBlock,
     avgPassageTokens: header.avgDocLength,
-    bm25: { k1: round6(k1), b: round6(b) },
+    avgTitleTokens: header.avgTitleLength,
+    bm25: {
+      k1: round6(k1),
+      b: round6(b),
+      titleWeight: round6(titleWeight),
+      titleB: round6(titleB),
+      titleMatchBoost: round6(titleMatchBoost),
+    },
+    feedback: {
+      docs: feedbackDocs,
+      terms: feedbackTerms,
+      originalWeight: round6(feedbackOriginalWeight),
+      temperature: round6(feedbackTemperature),
+    },
     tokenizer,
     bytes: header.fileLength,
     sections: sizes,

@@ -1,8 +1,8 @@
 /**
  * Builds a shard: passages go in one at a time, are tokenized once, deduplicated by title + text and
  * packed into deflate blocks that leave through `onBlock` as soon as a block is full (so the passage
- * store never sits in memory); the inverted index is kept in memory as delta+varint postings and
- * written by finish(). Runtime-neutral: the Node builder streams blocks to a file, tests keep them.
+ * store never sits in memory); the inverted index (title and text as two fields, for BM25F) is kept
+ * in memory as delta+varint postings and written by finish(). Runtime-neutral: the Node builder streams blocks to a file, tests keep them.
  */
 import { deflateSync } from "fflate";
 import { ByteBuffer, compareBytes, crc32 } from "./bytes.ts";
@@ -28,9 +28,17 @@ import {
 
 export interface ShardWriterOptions {
   tokenizer?: TokenizerSettings;
-  /** BM25 parameters; defaults are Pyserini's (k1 0.9, b 0.4), as in the reference wiki-18 retriever. */
+  /** BM25F parameters; the defaults are tuned on the HotpotQA dev split (see DEFAULT_SCORING). */
   k1?: number;
   b?: number;
+  titleWeight?: number;
+  titleB?: number;
+  titleMatchBoost?: number;
+  /** Pseudo-relevance feedback (RM3) settings stored for the reader; feedbackDocs 0 turns it off. */
+  feedbackDocs?: number;
+  feedbackTerms?: number;
+  feedbackOriginalWeight?: number;
+  feedbackTemperature?: number;
   passagesPerBlock?: number;
   /** Deflate level 0-9 (default 6: level 9 saved under 0.01% on Wikipedia passages, for 25% more time). */
   compressionLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
@@ -50,13 +58,30 @@ export interface FinishedShard {
 
 const MAX_U32 = 0xffffffff;
 
+/**
+ * BM25F defaults, tuned on the dev half of the HotpotQA questions in ../shared/data/wiki (bench/
+ * retrieval.bench.ts): a title occurrence counts 5 text occurrences, both fields fully length-normalised
+ * (b 0.75 for text, 1 for titles), k1 0.9, a passage whose whole title is in the query scores 35% more,
+ * and RM3 feedback from the 3 best passages adds their 50 heaviest terms with 20% of the query's weight.
+ */
+export const DEFAULT_SCORING = {
+  k1: 0.9,
+  b: 0.75,
+  titleWeight: 5,
+  titleB: 1,
+  titleMatchBoost: 0.35,
+  feedbackDocs: 3,
+  feedbackTerms: 50,
+  feedbackOriginalWeight: 0.8,
+  feedbackTemperature: 1,
+} as const;
+
 export class ShardWriter {
   private readonly settings: TokenizerSettings;
   private readonly analyzer: Analyzer;
   /** Surface word -> term id, or -1 for a dropped word: one map lookup per token in the hot loop. */
   private wordIds = new Map<string, number>();
-  private readonly k1: number;
-  private readonly b: number;
+  private readonly scoring: { -readonly [K in keyof typeof DEFAULT_SCORING]: number };
   private readonly perBlock: number;
   private readonly level: NonNullable<ShardWriterOptions["compressionLevel"]>;
   private readonly onBlock: (block: Uint8Array) => void;
@@ -67,12 +92,15 @@ export class ShardWriter {
   private postings: ByteBuffer[] = [];
   private lastDoc: number[] = [];
   private df: number[] = [];
-  /** Term frequencies of the passage being indexed, by term id (reset after each passage). */
+  /** Text and title term frequencies of the passage being indexed, by term id (reset after each passage). */
   private tf = new Uint32Array(1024);
+  private titleTf = new Uint32Array(1024);
 
   private readonly seen = new Set<number>();
   private docLengths = new Uint16Array(1024);
+  private titleLengths = new Uint8Array(1024);
   private totalTokens = 0;
+  private totalTitleTokens = 0;
   private count = 0;
 
   private block = new ByteBuffer(64 * 1024);
@@ -84,8 +112,18 @@ export class ShardWriter {
   constructor(options: ShardWriterOptions = {}) {
     this.settings = options.tokenizer ?? DEFAULT_TOKENIZER;
     this.analyzer = createAnalyzer(this.settings);
-    this.k1 = options.k1 ?? 0.9;
-    this.b = options.b ?? 0.4;
+    this.scoring = { ...DEFAULT_SCORING };
+    for (const key of Object.keys(DEFAULT_SCORING) as Array<keyof typeof DEFAULT_SCORING>) {
+      const value = options[key];
+      if (value !== undefined) {
+        if (!Number.isFinite(value) || value < 0) throw new RangeError(`${key} must be a number >= 0`);
+        this.scoring[key] = value;
+      }
+    }
+    if (this.scoring.feedbackOriginalWeight > 1) throw new RangeError("feedbackOriginalWeight must be <= 1");
+    if (this.scoring.feedbackTemperature === 0) throw new RangeError("feedbackTemperature must be > 0");
+    this.scoring.feedbackDocs = Math.floor(this.scoring.feedbackDocs);
+    this.scoring.feedbackTerms = Math.floor(this.scoring.feedbackTerms);
     this.perBlock = options.passagesPerBlock ?? 16;
     this.level = options.compressionLevel ?? 6;
     this.onBlock = options.onBlock ?? (() => {});
@@ -109,7 +147,7 @@ export class ShardWriter {
     this.seen.add(key);
 
     const doc = this.count++;
-    this.index(doc, `${title}\n${text}`);
+    this.index(doc, title, text);
     this.store(title, text);
     return "added";
   }
@@ -129,39 +167,56 @@ export class ShardWriter {
         const grown = new Uint32Array(this.tf.length * 2);
         grown.set(this.tf);
         this.tf = grown;
+        const grownTitle = new Uint32Array(this.titleTf.length * 2);
+        grownTitle.set(this.titleTf);
+        this.titleTf = grownTitle;
       }
     }
     return id;
   }
 
-  private index(doc: number, contents: string): void {
+  private index(doc: number, title: string, text: string): void {
     if (doc >= this.docLengths.length) {
       const grown = new Uint16Array(this.docLengths.length * 2);
       grown.set(this.docLengths);
       this.docLengths = grown;
+      const grownTitles = new Uint8Array(this.titleLengths.length * 2);
+      grownTitles.set(this.titleLengths);
+      this.titleLengths = grownTitles;
     }
     const docTerms: number[] = [];
-    let length = 0;
-    this.analyzer.scan(contents, (word) => {
-      let id = this.wordIds.get(word);
-      if (id === undefined) {
-        id = this.termId(word);
-        if (this.wordIds.size >= MEMO_LIMIT) this.wordIds = new Map();
-        this.wordIds.set(word, id);
-      }
-      if (id < 0) return;
-      length++;
-      const seen = this.tf[id]!;
-      if (seen === 0) docTerms.push(id);
-      this.tf[id] = seen + 1;
-    });
+    const scanField = (contents: string, isTitle: boolean): number => {
+      let length = 0;
+      this.analyzer.scan(contents, (word) => {
+        let id = this.wordIds.get(word);
+        if (id === undefined) {
+          id = this.termId(word);
+          if (this.wordIds.size >= MEMO_LIMIT) this.wordIds = new Map();
+          this.wordIds.set(word, id);
+        }
+        if (id < 0) return;
+        length++;
+        if (this.tf[id] === 0 && this.titleTf[id] === 0) docTerms.push(id);
+        // Read the arrays after termId, which may have grown them.
+        if (isTitle) this.titleTf[id]! += 1;
+        else this.tf[id]! += 1;
+      });
+      return length;
+    };
+    const titleLength = scanField(title, true);
+    this.titleLengths[doc] = Math.min(titleLength, 0xff);
+    this.totalTitleTokens += titleLength;
+    const length = scanField(text, false);
     this.docLengths[doc] = Math.min(length, 0xffff);
     this.totalTokens += length;
     for (const id of docTerms) {
       const list = this.postings[id]!;
+      const inTitle = this.titleTf[id]!;
       list.varint(doc - this.lastDoc[id]!);
-      list.varint(this.tf[id]!);
+      list.varint(this.tf[id]! * 2 + (inTitle > 0 ? 1 : 0));
+      if (inTitle > 0) list.varint(inTitle);
       this.tf[id] = 0;
+      this.titleTf[id] = 0;
       this.lastDoc[id] = doc;
       this.df[id]! += 1;
     }
@@ -219,6 +274,7 @@ export class ShardWriter {
       [SectionId.PostingOffsets, asBytes(postingOffsets)],
       [SectionId.Postings, postingBlob.view()],
       [SectionId.DocLengths, asBytes(this.docLengths.subarray(0, this.count))],
+      [SectionId.TitleLengths, this.titleLengths.subarray(0, this.count)],
       [SectionId.BlockOffsets, asBytes(Float64Array.from(this.blockOffsets))],
       [SectionId.BlockCrcs, asBytes(Uint32Array.from(this.blockCrcs))],
       [
@@ -242,8 +298,8 @@ export class ShardWriter {
       blockCount: this.blockCrcs.length,
       passagesPerBlock: this.perBlock,
       avgDocLength: this.count ? this.totalTokens / this.count : 0,
-      k1: this.k1,
-      b: this.b,
+      avgTitleLength: this.count ? this.totalTitleTokens / this.count : 0,
+      ...this.scoring,
       tokenizer: this.settings,
       fileLength: offset + this.passageBytes,
       sections: entries,

@@ -89,11 +89,13 @@ describe("pocket-agent shard", () => {
 
   it("info prints the header", async () => {
     const info = JSON.parse(await shard("info", "--shard", dir));
-    expect(info.formatVersion).toBe(1);
+    expect(info.formatVersion).toBe(2);
     expect(info.passages).toBeGreaterThan(8000);
     expect(info.tokenizer.stemmer).toBe("porter");
     expect(info.tokenizer.stopWords.split(" ")).toContain("the");
-    expect(info.bm25).toEqual({ k1: 0.9, b: 0.4 });
+    expect(info.bm25).toEqual({ k1: 0.9, b: 0.75, titleWeight: 5, titleB: 1, titleMatchBoost: 0.35 });
+    expect(info.feedback).toEqual({ docs: 3, terms: 50, originalWeight: 0.8, temperature: 1 });
+    expect(info.avgTitleTokens).toBeGreaterThan(1);
   });
 
   it("fails clearly without a shard or without a query", async () => {

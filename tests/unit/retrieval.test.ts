@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { crc32 } from "../../src/retrieval/bytes.ts";
 import { openShardSearcher } from "../../src/retrieval/open-shard.ts";
 import { formatRetrievedDocuments, type Passage } from "../../src/retrieval/search.ts";
-import { SectionId, ShardFormatError } from "../../src/retrieval/shard-format.ts";
+import { SectionId, SHARD_FORMAT_VERSION, ShardFormatError } from "../../src/retrieval/shard-format.ts";
 import { openShard } from "../../src/retrieval/shard-reader.ts";
-import { buildShardBytes } from "../../src/retrieval/shard-writer.ts";
+import { buildShardBytes, DEFAULT_SCORING } from "../../src/retrieval/shard-writer.ts";
 import { createTokenizer, DEFAULT_TOKENIZER } from "../../src/retrieval/tokenizer.ts";
 
 const PASSAGES: Passage[] = [
@@ -35,11 +35,11 @@ function flip(bytes: Uint8Array, at: number): void {
 }
 
 function sectionOf(bytes: Uint8Array, id: SectionId) {
-  // Find the section through the header table: preamble 16 bytes, fixed header 64 bytes, 24 bytes a section.
+  // Find the section through the header table: preamble 16 bytes, fixed header 96 bytes, 24 bytes a section.
   const view = new DataView(bytes.buffer, bytes.byteOffset);
   const count = view.getUint32(16 + 52, true);
   for (let i = 0; i < count; i++) {
-    const at = 16 + 64 + i * 24;
+    const at = 16 + 96 + i * 24;
     if (view.getUint32(at, true) === id) {
       return {
         offset: Number(view.getBigUint64(at + 8, true)),
@@ -85,7 +85,7 @@ describe("shard writer and reader", () => {
   it("counts passages, blocks and stores the tokenizer settings", () => {
     expect(shard.info.passages).toBe(5);
     expect(shard.info.blocks).toBe(3);
-    expect(shard.info.formatVersion).toBe(1);
+    expect(shard.info.formatVersion).toBe(2);
     expect(shard.info.tokenizer).toEqual(DEFAULT_TOKENIZER);
     expect(shard.info.bytes).toBe(bytes.length);
   });
@@ -160,6 +160,119 @@ describe("shard writer and reader", () => {
   });
 });
 
+describe("BM25F scoring", () => {
+  // Two passages with the same terms, the same term frequencies and the same lengths: "Ossory" is in
+  // the title of one and only in the text of the other.
+  const twins: Passage[] = [
+    { title: "Kingdom chronicle", text: "A chronicle of the kingdom of Ossory with annals of its kings." },
+    { title: "Ossory chronicle", text: "A chronicle of the kingdom of kingdom with annals of its kings." },
+  ];
+  const plain = { titleMatchBoost: 0, feedbackDocs: 0 };
+
+  it("a title match outranks a text-only match of the same term statistics", () => {
+    const shard = openShard(buildShardBytes(twins, plain));
+    // Same text/title lengths, each passage has "ossory" once and "kingdom" once or twice; the title
+    // occurrence weighs more, so the passage titled Ossory wins although it comes second.
+    const hits = shard.search("Ossory", 2);
+    expect(hits.map((h) => h.title)).toEqual(["Ossory chronicle", "Kingdom chronicle"]);
+    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+    // With the title weighted as text and no length normalisation of titles, they tie: ties go to the lower id.
+    const flat = openShard(buildShardBytes(twins, { ...plain, titleWeight: 1, titleB: 0, b: 0 }));
+    const tied = flat.search("Ossory", 2);
+    expect(tied[0]!.score).toBe(tied[1]!.score);
+    expect(tied.map((h) => h.id)).toEqual([0, 1]);
+  });
+
+  it("a passage whose whole title is in the query gets the title-match boost", () => {
+    const passages: Passage[] = [
+      { title: "Ossory chronicle", text: "Annals of Ossory." },
+      { title: "Ossory", text: "Annals of a chronicle." },
+    ];
+    const without = openShard(buildShardBytes(passages, plain)).search("Ossory annals", 2);
+    const withBoost = openShard(buildShardBytes(passages, { ...plain, titleMatchBoost: 0.5 })).search(
+      "Ossory annals",
+      2,
+    );
+    const score = (hits: typeof without, title: string) => hits.find((h) => h.title === title)!.score;
+    expect(score(withBoost, "Ossory")).toBeCloseTo(score(without, "Ossory") * 1.5, 4);
+    expect(score(withBoost, "Ossory chronicle")).toBe(score(without, "Ossory chronicle"));
+  });
+
+  it("is deterministic: same bytes, same hits, same scores, ties by passage id", () => {
+    const a = buildShardBytes(PASSAGES);
+    expect(buildShardBytes(PASSAGES)).toEqual(a);
+    const one = openShard(a);
+    const two = openShard(a.slice());
+    for (const q of ["Lothair queen of Lotharingia", "Teutberga", "dance piece Wuppertal", "city Oklahoma"]) {
+      const first = one.search(q, 5);
+      expect(one.search(q, 5)).toEqual(first);
+      expect(two.search(q, 5)).toEqual(first);
+    }
+    const same = Array.from({ length: 4 }, () => ({ title: "Same", text: "identical words here" }));
+    const dup = openShard(
+      buildShardBytes(
+        same.map((p, i) => ({ ...p, text: `${p.text} ${"x".repeat(i + 1)}` })),
+        plain,
+      ),
+    );
+    // Equal scores on "identical" (the extra word differs, lengths are equal): lower ids first.
+    expect(dup.search("identical", 4).map((h) => h.id)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("stores the scoring parameters in the shard and reads them back", () => {
+    const defaults = openShard(buildShardBytes(PASSAGES)).info;
+    expect(defaults.bm25).toEqual({
+      k1: DEFAULT_SCORING.k1,
+      b: DEFAULT_SCORING.b,
+      titleWeight: DEFAULT_SCORING.titleWeight,
+      titleB: DEFAULT_SCORING.titleB,
+      titleMatchBoost: DEFAULT_SCORING.titleMatchBoost,
+    });
+    expect(defaults.feedback).toEqual({
+      docs: DEFAULT_SCORING.feedbackDocs,
+      terms: DEFAULT_SCORING.feedbackTerms,
+      originalWeight: DEFAULT_SCORING.feedbackOriginalWeight,
+      temperature: DEFAULT_SCORING.feedbackTemperature,
+    });
+    const custom = openShard(
+      buildShardBytes(PASSAGES, {
+        k1: 1.2,
+        b: 0.5,
+        titleWeight: 3,
+        titleB: 0.25,
+        titleMatchBoost: 0.125,
+        feedbackDocs: 5,
+        feedbackTerms: 20,
+        feedbackOriginalWeight: 0.625,
+        feedbackTemperature: 2,
+      }),
+    ).info;
+    expect(custom.bm25).toEqual({ k1: 1.2, b: 0.5, titleWeight: 3, titleB: 0.25, titleMatchBoost: 0.125 });
+    expect(custom.feedback).toEqual({ docs: 5, terms: 20, originalWeight: 0.625, temperature: 2 });
+    expect(custom.avgTitleTokens).toBeCloseTo(7 / 5);
+    expect(() => buildShardBytes(PASSAGES, { k1: -1 })).toThrow(RangeError);
+    expect(() => buildShardBytes(PASSAGES, { feedbackOriginalWeight: 1.5 })).toThrow(RangeError);
+  });
+
+  it("feedback (RM3) pulls in a passage that shares the best hit's words but not the query's", () => {
+    const passages: Passage[] = [
+      { title: "Tinted Windows (band)", text: "Tinted Windows was a supergroup formed in 2008 in Tulsa." },
+      {
+        title: "Cain's Ballroom",
+        text: "Cain's Ballroom in Tulsa hosted the supergroup's first show in 2008.",
+      },
+      { title: "Running", text: PASSAGES[3]!.text },
+    ];
+    const off = openShard(buildShardBytes(passages, { feedbackDocs: 0 })).search("Tinted Windows band", 3);
+    expect(off.map((h) => h.title)).toEqual(["Tinted Windows (band)"]);
+    const on = openShard(buildShardBytes(passages, { feedbackDocs: 1, feedbackTerms: 10 })).search(
+      "Tinted Windows band",
+      3,
+    );
+    expect(on.map((h) => h.title)).toEqual(["Tinted Windows (band)", "Cain's Ballroom"]);
+  });
+});
+
 describe("bad shards fail clearly", () => {
   const bytes = buildShardBytes(PASSAGES, { passagesPerBlock: 2 });
 
@@ -181,6 +294,22 @@ describe("bad shards fail clearly", () => {
     const other = bytes.slice();
     new DataView(other.buffer).setUint32(8, 99, true);
     expect(() => openShard(other)).toThrow(/unsupported shard format version 99/);
+  });
+
+  it("rejects a format 1 shard (no title field) and names the rebuild command", () => {
+    expect(SHARD_FORMAT_VERSION).toBe(2);
+    const old = bytes.slice();
+    new DataView(old.buffer).setUint32(8, 1, true);
+    expect(() => openShard(old)).toThrow(ShardFormatError);
+    expect(() => openShard(old)).toThrow(
+      /unsupported shard format version 1: this reader reads version 2; rebuild .*`pocket-agent shard build --out DIR INPUT\.\.\.`/,
+    );
+  });
+
+  it("rejects corrupt title lengths at open", () => {
+    const bad = bytes.slice();
+    flip(bad, sectionOf(bytes, SectionId.TitleLengths).offset);
+    expect(() => openShard(bad)).toThrow(/checksum mismatch in the title lengths section/);
   });
 
   it("rejects a corrupt header", () => {
