@@ -14,6 +14,8 @@ export interface EngineOptions {
   modelFile?: string;
   contextSize?: number;
   threads?: number;
+  /** Candidates per step; a local model gets as many context sequences, to decode them side by side. */
+  n?: number;
   baseUrl?: string;
   model?: string;
   apiKey?: string;
@@ -36,6 +38,7 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
       modelPath: options.modelFile,
       contextSize: options.contextSize,
       threads: options.threads,
+      parallel: options.n,
     });
   }
   if (!options.baseUrl || !options.model) {

@@ -62,6 +62,17 @@ describe("pocket-agent with --model-file", () => {
     expect(usage?.completionTokens).toBeLessThanOrEqual(16);
   });
 
+  it("ask --n 3 samples distinct candidates from the GGUF and votes (SAG)", async () => {
+    const result = await runCli(["ask", "What is 2+2?", ...localModel(), "--n", "3", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const step = parseTrajectory(result.stdout).steps[0]!;
+    expect(step.vote?.requested).toBe(3);
+    const candidates = step.candidates ?? [];
+    expect(candidates.length).toBe(step.vote?.generated);
+    expect(candidates.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(candidates.map((c) => c.completion)).size).toBeGreaterThanOrEqual(2);
+  });
+
   it("eval runs a benchmark question on the GGUF", async () => {
     const benchmark = join(dir, "bench.json");
     await writeFile(

@@ -18,7 +18,13 @@ let engine: LlamaCppEngine;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pocket-agent-llamacpp-"));
   // One thread: the test machine's two cores are shared, and llama.cpp's threads spin while they wait.
-  engine = await loadLlamaCppEngine({ modelPath: await writeTinyGguf(dir), gpu: false, threads: 1 });
+  // Two sequences: n = 3 then runs a batch of two candidates side by side and a batch of one.
+  engine = await loadLlamaCppEngine({
+    modelPath: await writeTinyGguf(dir),
+    gpu: false,
+    threads: 1,
+    parallel: 2,
+  });
 });
 afterAll(async () => {
   await engine?.dispose();
@@ -75,26 +81,40 @@ describe("LlamaCppEngine on a real GGUF", () => {
 
   it("samples n candidates from one evaluation of the shared prompt", async () => {
     const messages = conversation("three candidates, one prefill");
-    const promptTokens = engine.tokenizePrompt(engine.renderPrompt(messages)).length;
+    const prefix = engine.tokenizePrompt(engine.renderPrompt(messages)).length - 1;
     const maxTokens = 8;
-    const before = { ...engine.stats, evaluated: engine.evaluatedTokens };
+    const before = { ...engine.promptStats, decoded: engine.decodedTokens };
     const result = await engine.generate({ messages, n: 3, maxTokens, temperature: 1, topP: 1, seed: 5 });
 
     expect(result.completions).toHaveLength(3);
     for (const c of result.completions) expect(c.finishReason).toBe("length");
     expect(new Set(result.completions.map((c) => c.text)).size).toBeGreaterThanOrEqual(2);
-    expect(result.usage).toEqual({ promptTokens, completionTokens: 3 * maxTokens });
+    expect(result.usage).toEqual({ promptTokens: prefix + 1, completionTokens: 3 * maxTokens });
 
-    // Candidates 2 and 3 reuse all but the prompt's last token from the cache.
-    const reused = engine.stats.promptTokensReused - before.promptTokensReused;
-    const evaluatedPrompt = engine.stats.promptTokensEvaluated - before.promptTokensEvaluated;
-    expect(reused).toBeGreaterThanOrEqual(2 * (promptTokens - 1));
-    expect(evaluatedPrompt).toBeLessThanOrEqual(promptTokens + 2);
-    // llama.cpp's own meter agrees: at most one prompt plus one token per extra candidate plus the
-    // generated tokens fed back, far from the 3 prompts of independent requests.
-    const evaluated = engine.evaluatedTokens - before.evaluated;
-    expect(evaluated).toBeLessThanOrEqual(promptTokens + 2 + 3 * maxTokens);
-    expect(evaluated).toBeLessThan(3 * promptTokens);
+    // The prompt (but its last token, evaluated with each candidate) was evaluated at most once; the
+    // second sequence got a copy of the cache, and the third candidate reused the first sequence's.
+    const evaluated = engine.promptStats.evaluated - before.evaluated;
+    const copied = engine.promptStats.copied - before.copied;
+    const reused = engine.promptStats.reused - before.reused;
+    expect(evaluated).toBeLessThanOrEqual(prefix);
+    expect(copied).toBe(prefix);
+    expect(evaluated + copied + reused).toBe(3 * prefix);
+    // llama.cpp's own meter agrees: one prompt, then per candidate its last prompt token and the tokens
+    // fed back, where three independent requests would have decoded the prompt three times.
+    const decoded = engine.decodedTokens - before.decoded;
+    expect(decoded).toBeLessThanOrEqual(prefix + 3 * maxTokens);
+  });
+
+  it("gives candidate i the text of a single request with seed + i, batched or not", async () => {
+    const messages = conversation("candidates and seeds");
+    const together = await engine.generate({ messages, n: 3, maxTokens: 10, temperature: 1, seed: 40 });
+    const alone = [];
+    for (const seed of [40, 41, 42]) {
+      alone.push(
+        (await engine.generate({ messages, maxTokens: 10, temperature: 1, seed })).completions[0]!.text,
+      );
+    }
+    expect(together.completions.map((c) => c.text)).toEqual(alone);
   });
 
   it("cuts the text at a stop sequence and reports finish reason stop", async () => {

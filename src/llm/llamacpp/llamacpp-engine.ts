@@ -1,16 +1,13 @@
 /**
  * The Engine port on llama.cpp in Node (node-llama-cpp): a GGUF model on the CPU (or a GPU when one is
- * there), no server. This side renders the model's own chat template, tokenizes, samples token by
- * token on one context sequence and turns tokens back into text; loading lives in load.ts.
+ * there), no server. This side renders the model's own chat template, tokenizes, samples token by token
+ * and turns tokens back into text; loading lives in load.ts, prefix sharing in prefix-cache.ts.
  *
- * Prefix reuse: the sequence keeps the KV cache of whatever it evaluated last. Each completion keeps
- * the longest common prefix of that state and the new prompt and evaluates only the rest, so
- * - the n candidates of one SAG step evaluate the prompt once: candidates 2..n re-evaluate just its last
- *   token (node-llama-cpp 3.21.1 has no public way to copy one sequence's cache into another, so the
- *   candidates are decoded one after another on the shared prefix rather than in one batch);
- * - each agent step evaluates only the messages added since the previous step.
- * The last prompt token is always evaluated on its own, so a given seed samples from the same logits
- * however much of the prefix was cached: the same request and seed give the same text.
+ * SAG without n prefills: the prompt is evaluated once; the n candidates are decoded in batches of as
+ * many context sequences as the engine has (side by side, one llama.cpp batch per token), each sequence
+ * holding a copy of the prompt's KV cache. Consecutive requests reuse whatever prefix is still cached.
+ * The last prompt token is always evaluated with each candidate, alone, so a given seed samples from the
+ * same logits however the prefix got into the cache: the same request and seed give the same text.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import {
@@ -23,23 +20,16 @@ import {
 } from "../engine.ts";
 import { renderChatPrompt } from "./chat-template.ts";
 import { CompletionText } from "./completion-text.ts";
+import { PrefixCache, type PrefixStats } from "./prefix-cache.ts";
 
 export interface LlamaCppEngineParts {
   model: LlamaModel;
-  /** The one sequence all completions run on (its cached state is the reused prefix). */
-  sequence: LlamaContextSequence;
+  /** The context's sequences: candidates decode side by side on them (at least one). */
+  sequences: LlamaContextSequence[];
   /** Shown in traces, e.g. the GGUF's file name. */
   modelName: string;
   /** Frees the context, the model and the runtime. */
   dispose?: () => Promise<void>;
-}
-
-/** Counters of evaluation work, for tests and benchmarks (how much of the prompts was actually evaluated). */
-export interface LlamaCppStats {
-  /** Prompt tokens sent for evaluation (those not already in the cache). */
-  promptTokensEvaluated: number;
-  /** Prompt tokens found in the cache and reused. */
-  promptTokensReused: number;
 }
 
 interface Sampling {
@@ -50,11 +40,12 @@ interface Sampling {
 
 export class LlamaCppEngine implements Engine {
   readonly info: EngineInfo;
-  readonly stats: LlamaCppStats = { promptTokensEvaluated: 0, promptTokensReused: 0 };
+  private readonly prefixes: PrefixCache;
   /** Completions run one at a time: they share the sequence (eval --concurrency calls concurrently). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: LlamaCppEngineParts) {
+    this.prefixes = new PrefixCache(parts.sequences);
     this.info = {
       kind: "llamacpp",
       label: `llama.cpp: ${parts.modelName}`,
@@ -65,12 +56,21 @@ export class LlamaCppEngine implements Engine {
 
   /** The context window, in tokens. */
   get contextSize(): number {
-    return this.parts.sequence.contextSize;
+    return this.parts.sequences[0]!.contextSize;
   }
 
-  /** Tokens llama.cpp evaluated on the sequence so far (prompts and fed-back output), by its own meter. */
-  get evaluatedTokens(): number {
-    return this.parts.sequence.tokenMeter.usedInputTokens;
+  /** How the prompt tokens were obtained: evaluated, reused from a cache, or copied between sequences. */
+  get promptStats(): Readonly<PrefixStats> {
+    return this.prefixes.stats;
+  }
+
+  /** Tokens llama.cpp decoded on all sequences so far (prompts and fed-back output), by its own meter. */
+  get decodedTokens(): number {
+    let total = 0;
+    for (const sequence of this.parts.sequences) {
+      total += sequence.tokenMeter.usedInputTokens + sequence.tokenMeter.usedOutputTokens;
+    }
+    return total;
   }
 
   /** The prompt text the model sees for these messages (its chat template, rendered). */
@@ -102,6 +102,7 @@ export class LlamaCppEngine implements Engine {
 
   async dispose(): Promise<void> {
     await this.queue;
+    await this.prefixes.dispose();
     await this.parts.dispose?.();
   }
 
@@ -119,17 +120,33 @@ export class LlamaCppEngine implements Engine {
       );
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
+    const prefix = prompt.slice(0, -1);
+    const last = prompt[prompt.length - 1]!;
     const completions: Completion[] = [];
     let completionTokens = 0;
-    for (let i = 0; i < n; i++) {
-      const seed = request.seed === undefined ? undefined : request.seed + i;
-      const { completion, tokens } = await this.complete(prompt, request, {
-        maxTokens,
-        sampling: { temperature: request.temperature, topP: request.topP, seed },
-        onToken: n === 1 ? request.onToken : undefined,
-      });
-      completions.push(completion);
-      completionTokens += tokens;
+    while (completions.length < n) {
+      const sequences = await this.prefixes.hold(prefix, n - completions.length);
+      const batch = await Promise.allSettled(
+        sequences.map((sequence, j) => {
+          const i = completions.length + j;
+          return this.complete(sequence, last, request, {
+            maxTokens,
+            sampling: {
+              temperature: request.temperature,
+              topP: request.topP,
+              seed: request.seed === undefined ? undefined : request.seed + i,
+            },
+            onToken: n === 1 ? request.onToken : undefined,
+          });
+        }),
+      );
+      // Every candidate of the batch has settled, so no decode is left running on a sequence.
+      for (const outcome of batch) if (outcome.status === "rejected") throw outcome.reason;
+      for (const outcome of batch) {
+        if (outcome.status !== "fulfilled") continue;
+        completions.push(outcome.value.completion);
+        completionTokens += outcome.value.tokens;
+      }
     }
     // The prompt is evaluated once for all n completions, so it is counted once.
     return {
@@ -139,14 +156,13 @@ export class LlamaCppEngine implements Engine {
     };
   }
 
+  /** Samples one completion on `sequence`, which holds the prompt but its `last` token. */
   private async complete(
-    prompt: Token[],
+    sequence: LlamaContextSequence,
+    last: Token,
     request: GenerateRequest,
     options: { maxTokens: number; sampling: Sampling; onToken?: (delta: string) => void },
   ): Promise<{ completion: Completion; tokens: number }> {
-    const sequence = this.parts.sequence;
-    const last = prompt[prompt.length - 1]!;
-    await this.loadPrefix(prompt.slice(0, -1));
     const text = new CompletionText(request.stop);
     const generated: Token[] = [];
     let finishReason: Completion["finishReason"] = "stop";
@@ -179,19 +195,6 @@ export class LlamaCppEngine implements Engine {
     const rest = text.finish();
     if (rest) options.onToken?.(rest);
     return { completion: { text: text.text, finishReason }, tokens: generated.length };
-  }
-
-  /** Makes the sequence's state equal `prefix`: keeps the cached common part, evaluates the rest. */
-  private async loadPrefix(prefix: Token[]): Promise<void> {
-    const sequence = this.parts.sequence;
-    const common = Math.min(sequence.compareContextTokens(prefix).firstDifferentIndex, prefix.length);
-    if (sequence.nextTokenIndex > common) {
-      await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
-    }
-    if (common < prefix.length) await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(common));
-    this.stats.promptTokensReused += common;
-    // The last prompt token, evaluated with each completion, is counted here too.
-    this.stats.promptTokensEvaluated += prefix.length - common + 1;
   }
 }
 

@@ -15,6 +15,11 @@ export interface LlamaCppLoadOptions {
   contextSize?: number;
   /** "auto" uses a GPU when llama.cpp finds one (default); false forces the CPU. */
   gpu?: "auto" | false;
+  /**
+   * Context sequences, i.e. how many candidates decode side by side when n > 1 (default 1: candidates
+   * then decode one after another, still on one evaluation of the prompt). Each one costs a KV cache.
+   */
+  parallel?: number;
   /** CPU threads for evaluation (default: node-llama-cpp's choice, the machine's math cores). */
   threads?: number;
 }
@@ -48,12 +53,12 @@ export async function loadLlamaCppEngine(options: LlamaCppLoadOptions): Promise<
       const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
       const context = await model.createContext({
         contextSize,
-        sequences: 1,
+        sequences: options.parallel ?? 1,
         ...(options.threads ? { threads: options.threads } : {}),
       });
       return new LlamaCppEngine({
         model,
-        sequence: context.getSequence(),
+        sequences: Array.from({ length: context.totalSequences }, () => context.getSequence()),
         modelName: basename(options.modelPath),
         dispose: async () => {
           await context.dispose();
