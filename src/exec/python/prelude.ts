@@ -1575,12 +1575,22 @@ def _library_code(source, mode):
     return _guarded_compile(source, "<string>", mode)
 
 
-def _sanitize_globals(namespace):
-    if namespace is None:
-        namespace = {}
+def _clean_scope(namespace):
+    """A mapping that evaluated code looks names up in (its globals or locals): an exact dict (a subclass's
+    __missing__/__getitem__ would answer any name) without the sandbox's hook names (rewritten code finds
+    __pa_call__ & co. there before the builtins) and without the real dangerous builtins."""
+    if type(namespace) is not dict:
+        namespace = dict(namespace)
     for key, value in list(namespace.items()):
-        if id(value) in _DANGEROUS_BUILTINS:
+        if type(key) is not str or key.startswith("__pa_") or key in _RESERVED_BINDINGS:
+            del namespace[key]
+        elif id(value) in _DANGEROUS_BUILTINS:
             namespace[key] = _SAFE_BUILTINS.get(key, _forbidden(key))
+    return namespace
+
+
+def _sanitize_globals(namespace):
+    namespace = _clean_scope({} if namespace is None else namespace)
     namespace["__builtins__"] = _LIBRARY_BUILTINS
     return namespace
 
@@ -1591,6 +1601,8 @@ def _caller_scope(globals, locals):
         globals = dict(frame.f_globals)
         if locals is None:
             locals = frame.f_locals
+    if locals is not None:
+        locals = _clean_scope(locals)
     return _sanitize_globals(globals), locals
 
 

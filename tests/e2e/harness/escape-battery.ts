@@ -430,6 +430,25 @@ export const ESCAPE_ATTEMPTS_LIBRARIES: EscapeAttempt[] = [
     refusal: testRunner,
   },
   {
+    name: "parse_expr's local_dict supplies the sandbox's call hook",
+    code: () =>
+      `${SYMPY_STAR}parse_expr("a(1, key=test)", local_dict={'__pa_call__': max, 'test': test, 'a': max})`,
+    refusal: testRunner,
+  },
+  {
+    name: "lambdify's namespace supplies the sandbox's call hook",
+    code: () =>
+      `${SYMPY_STAR}lambdify([], Function('a')(1), modules=[{'__pa_call__': max, 'a': test}, 'math'])()`,
+    refusal: testRunner,
+  },
+  {
+    name: "parse_expr's global_dict answers any name (__missing__)",
+    code: () =>
+      `${SYMPY_STAR}class G(dict):\n    def __missing__(self, k):\n        return test\nparse_expr('x()', global_dict=G())`,
+    // The dict subclass is copied to a plain dict: its __missing__ is never asked.
+    refusal: /NameError: name '\w+' is not defined/,
+  },
+  {
     name: "nsimplify evaluates its constants",
     code: () => "import sympy\nsympy.nsimplify(1.5, constants=[\"__import__('os')\"])",
     refusal: /Forbidden name in evaluated string: __import__/,
