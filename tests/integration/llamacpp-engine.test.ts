@@ -166,6 +166,26 @@ describe("LlamaCppEngine on a real GGUF", () => {
     expect(after.completions[0]!.finishReason).toBe("length");
   });
 
+  it("stops all candidates of a batch when aborted", async () => {
+    const messages = conversation("abort a batch");
+    const request = { messages, n: 3, maxTokens: 400, temperature: 1, seed: 9 };
+    const t0 = performance.now();
+    await engine.generate(request);
+    const fullTime = performance.now() - t0;
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), fullTime / 4);
+    const t1 = performance.now();
+    await expect(engine.generate({ ...request, signal: controller.signal })).rejects.toMatchObject({
+      code: "aborted",
+    });
+    clearTimeout(timer);
+    expect(performance.now() - t1).toBeLessThan(fullTime * 0.9);
+    // Every sequence is usable again.
+    const after = await engine.generate({ messages, n: 2, maxTokens: 3, temperature: 1, seed: 1 });
+    expect(after.completions).toHaveLength(2);
+  });
+
   it("refuses a request whose signal is already aborted", async () => {
     const controller = new AbortController();
     controller.abort();
