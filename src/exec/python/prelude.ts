@@ -412,6 +412,8 @@ def _do_call(fn, args, kwargs, library):
         if args and id(fn) in _MUTATOR_DESCRIPTORS and id(args[0]) in _LIBRARY_OWNED:
             raise InterpreterError("Forbidden change of a library's shared state")
     if _is_metaclass(fn) and len(args) == 3:
+        # exact types: a tuple/dict subclass could show the checks one thing and type() another
+        args = (args[0], tuple(args[1]), dict(args[2]) if isinstance(args[2], dict) else args[2])
         _check_class_body(*args)
         if isinstance(args[2], dict) and "__module__" not in args[2]:
             args = (args[0], args[1], dict(args[2], __module__="__main__"))

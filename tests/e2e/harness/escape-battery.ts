@@ -327,6 +327,12 @@ export const ESCAPE_ATTEMPTS_CALLER_OBJECTS: EscapeAttempt[] = [
     refusal: /Forbidden class attribute: __match_args__/,
   },
   {
+    name: "type() namespace as a dict subclass hiding its items",
+    code: () =>
+      "class D(dict):\n    def items(self):\n        return []\nC = type('C', (), D({'__match_args__': ('__globals__',)}))",
+    refusal: /Forbidden class attribute: __match_args__/,
+  },
+  {
     name: "match class pattern on __match_args__ made by a decorated def",
     code: () =>
       "def tup(f):\n    return ('__globals__',)\nclass C:\n    @tup\n    def __match_args__(self):\n        pass",
