@@ -223,6 +223,35 @@ describe("LlamaCppEngine on a real GGUF", () => {
 });
 
 describe("loadLlamaCppEngine", () => {
+  it("uses whatever chat template the GGUF carries, and refuses a GGUF without one", async () => {
+    const template = "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}[assistant] ";
+    const custom = await loadLlamaCppEngine({
+      modelPath: await writeTinyGguf(dir, { chatTemplate: template }, "custom-template.gguf"),
+      gpu: false,
+      threads: 1,
+    });
+    try {
+      expect(custom.renderPrompt(conversation("x"))).toBe(
+        "[system] You are a test agent.\n[user] New task:\nx\n[assistant] ",
+      );
+    } finally {
+      await custom.dispose();
+    }
+
+    const bare = await loadLlamaCppEngine({
+      modelPath: await writeTinyGguf(dir, { chatTemplate: null }, "no-template.gguf"),
+      gpu: false,
+      threads: 1,
+    });
+    try {
+      await expect(bare.generate({ messages: conversation("x") })).rejects.toThrow(
+        /no-template\.gguf has no chat template/,
+      );
+    } finally {
+      await bare.dispose();
+    }
+  });
+
   it("names a missing model file", async () => {
     await expect(loadLlamaCppEngine({ modelPath: join(dir, "missing.gguf") })).rejects.toThrow(
       /model file not found: .*missing\.gguf/,

@@ -128,8 +128,8 @@ function modelTensors(vocabSize: number, specialIds: readonly number[], seed: nu
 }
 
 export interface TinyGgufOptions {
-  /** Chat template stored as tokenizer.chat_template (default: Qwen2.5's). */
-  chatTemplate?: string;
+  /** Chat template stored as tokenizer.chat_template (default: Qwen2.5's; null: none). */
+  chatTemplate?: string | null;
   seed?: number;
 }
 
@@ -159,15 +159,21 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
     ["tokenizer.ggml.padding_token_id", { type: "u32", value: id("<|endoftext|>") }],
     ["tokenizer.ggml.bos_token_id", { type: "u32", value: id("<|endoftext|>") }],
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: false }],
-    ["tokenizer.chat_template", { type: "string", value: options.chatTemplate ?? QWEN25_CHAT_TEMPLATE }],
   ];
+  const chatTemplate = options.chatTemplate === undefined ? QWEN25_CHAT_TEMPLATE : options.chatTemplate;
+  if (chatTemplate !== null)
+    metadata.push(["tokenizer.chat_template", { type: "string", value: chatTemplate }]);
   const specialIds = SPECIAL_TOKENS.map(id);
   return encodeGguf(metadata, modelTensors(vocab.tokens.length, specialIds, options.seed ?? 1234));
 }
 
 /** Writes the tiny model into `dir` and returns its path. */
-export async function writeTinyGguf(dir: string, options: TinyGgufOptions = {}): Promise<string> {
-  const path = join(dir, "tiny-qwen2.gguf");
+export async function writeTinyGguf(
+  dir: string,
+  options: TinyGgufOptions = {},
+  name = "tiny-qwen2.gguf",
+): Promise<string> {
+  const path = join(dir, name);
   await writeFile(path, tinyGguf(options));
   return path;
 }

@@ -41,7 +41,7 @@ interface Sampling {
 export class LlamaCppEngine implements Engine {
   readonly info: EngineInfo;
   private readonly prefixes: PrefixCache;
-  /** Completions run one at a time: they share the sequence (eval --concurrency calls concurrently). */
+  /** Requests run one at a time: they share the sequences (eval --concurrency calls concurrently). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: LlamaCppEngineParts) {
