@@ -15,6 +15,15 @@ export interface RunReport {
   /** Factual tasks only: mean EM and mean token F1. */
   em?: number;
   f1?: number;
+  /**
+   * How `correct` was decided: math equivalence, an LLM judge (as the reference scores factual answers),
+   * exact match (not comparable with the paper's figures), or a mix (a run resumed with another setting).
+   */
+  scoring: {
+    method: "math-equivalence" | "llm-judge" | "exact-match" | "mixed";
+    judgeModel?: string;
+    note?: string;
+  };
   /** Questions per trajectory status (answered, fallback, failed, aborted). */
   status: Record<string, number>;
   /** Share of questions whose step budget ran out and were answered by the fallback call. */
@@ -78,6 +87,7 @@ export function buildReport(
       : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2
     : 0;
   const correct = records.filter((r) => r.score.correct).length;
+  const judged = records.filter((r) => r.score.judge);
   const rate = (k: number, of: number) => (of ? k / of : 0);
   return {
     benchmark: info.benchmark,
@@ -91,6 +101,7 @@ export function buildReport(
     ...(info.kind === "fact"
       ? { em: mean(records.map((r) => r.score.em ?? 0)), f1: mean(records.map((r) => r.score.f1 ?? 0)) }
       : {}),
+    scoring: scoringOf(info.kind, judged.length, n, judged[0]?.score.judge?.model),
     status,
     fallbackRate: rate(status["fallback"] ?? 0, n),
     failedRate: rate((status["failed"] ?? 0) + (status["aborted"] ?? 0), n),
@@ -105,5 +116,25 @@ export function buildReport(
       meanCompletionPerQuestion: rate(completion, n),
     },
     timePerQuestionMs: { mean: mean(times), median, max: sorted[sorted.length - 1] ?? 0 },
+  };
+}
+
+const EM_NOTE =
+  "accuracy is exact match, which is not comparable with the paper's figures: the reference scores factual answers with an LLM judge (eval --judge-base-url URL --judge-model NAME)";
+
+function scoringOf(
+  kind: string,
+  judged: number,
+  n: number,
+  judgeModel: string | undefined,
+): RunReport["scoring"] {
+  if (kind === "math") return { method: "math-equivalence" };
+  if (judged === 0) return { method: "exact-match", note: EM_NOTE };
+  const model = judgeModel ? { judgeModel } : {};
+  if (judged === n) return { method: "llm-judge", ...model };
+  return {
+    method: "mixed",
+    ...model,
+    note: `${judged} of ${n} answers were scored by the judge, the others by exact match (the run was resumed with a different setting)`,
   };
 }

@@ -1,6 +1,8 @@
-/** Scoring one prediction against its gold answer, by task kind. Pure functions. */
+/** Scoring one prediction against its gold answer, by task kind; factual answers optionally by an LLM judge. */
+import type { Engine } from "../llm/engine.ts";
 import type { TaskKind } from "./benchmark.ts";
 import { exactMatch, f1Score } from "./factual.ts";
+import { judgeAnswer } from "./judge.ts";
 import { mathAnswerText, mathEqual } from "./math.ts";
 
 export interface Score {
@@ -11,6 +13,33 @@ export interface Score {
   f1?: number;
   /** The answer text that was compared (boxed content for math). */
   extracted: string;
+  /** Set when an LLM judge scored the answer (factual tasks): then `correct` is its verdict. */
+  judge?: { correct: boolean; explanation: string; model: string };
+}
+
+/** Scores one record's answer; async because a judge may be asked. */
+export type Scorer = (
+  kind: TaskKind,
+  predicted: unknown,
+  example: { question: string; answer: string | number },
+  signal?: AbortSignal,
+) => Promise<Score>;
+
+/**
+ * EM/F1 and math equivalence, plus, for factual tasks when a judge is given, the judge's verdict as
+ * `correct` (the reference's way of scoring them; EM is kept beside it).
+ */
+export function createScorer(judge?: Engine): Scorer {
+  return async (kind, predicted, example, signal) => {
+    const score = scoreAnswer(kind, predicted, example.answer);
+    if (!judge || kind !== "fact") return score;
+    const verdict = await judgeAnswer(
+      judge,
+      { question: example.question, predicted: answerToText(predicted), gold: String(example.answer) },
+      signal,
+    );
+    return { ...score, correct: verdict.correct, judge: verdict };
+  };
 }
 
 /** The final answer as text: strings as-is, numbers and other values as JSON. */

@@ -147,6 +147,79 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     // F1: 1 for "James Madison"; "Titan III" vs "Titan IIIE" share one of two tokens -> 0.5.
     expect(report.f1).toBeCloseTo((1 + 0.5) / 2, 10);
     expect(report.fallbackRate).toBe(0.5);
+    expect(report.scoring).toMatchObject({ method: "exact-match" });
+    expect(report.scoring.note).toMatch(/not comparable with the paper's figures/);
+  });
+
+  it("scores factual answers with an LLM judge when one is named, and records its verdicts", async () => {
+    const out = join(dir, "bamboogle-judged");
+    server = await startTestServer({
+      completions: [
+        "Thought: Citibank dates from 1812.\nCode:\n```py\nfinal_answer('President James Madison')\n```",
+        "Thought: Voyager 2 flew on a Titan.\nCode:\n```py\nfinal_answer('Titan III')\n```",
+      ],
+    });
+    // The judge is a second scripted server (no model): it accepts the first answer, which EM rejects,
+    // and rejects the second.
+    const judge = await startTestServer({
+      model: "test-judge",
+      completions: [
+        '{"explanation": "Same person, with his title.", "score": 1}',
+        '```json\n{"explanation": "Titan III is not the Titan IIIE.", "score": 0}\n```',
+      ],
+    });
+    try {
+      const result = await runCli([
+        "eval",
+        "--benchmark",
+        BAMBOOGLE,
+        "--limit",
+        "2",
+        ...model(server),
+        "--judge-base-url",
+        judge.url,
+        "--judge-model",
+        "test-judge",
+        "--out",
+        out,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("scored by llm-judge (test-judge)");
+      const report = await readReport(out);
+      expect(report).toMatchObject({ questions: 2, correct: 1, accuracy: 0.5, em: 0 });
+      expect(report.scoring).toEqual({ method: "llm-judge", judgeModel: "test-judge" });
+      const records = await readRecords(out);
+      expect(records.map((r) => [r.score.correct, r.score.em, r.score.judge?.explanation])).toEqual([
+        [true, 0, "Same person, with his title."],
+        [false, 0, "Titan III is not the Titan IIIE."],
+      ]);
+      // What the judge was asked: the question, the prediction and the gold answer, at temperature 0.
+      expect(judge.requests).toHaveLength(2);
+      expect(judge.requests[0]!.body.temperature).toBe(0);
+      expect(judge.requests[0]!.body.messages[0]!.content).toContain(
+        "Predicted answer: President James Madison\nGold answer: james madison",
+      );
+    } finally {
+      await judge.close();
+    }
+  });
+
+  it("refuses a judge named by half", async () => {
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      BAMBOOGLE,
+      "--base-url",
+      "http://127.0.0.1:9/v1",
+      "--model",
+      "m",
+      "--judge-model",
+      "j",
+      "--out",
+      join(dir, "half-judge"),
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/needs both --judge-base-url URL and --judge-model NAME/);
   });
 
   it("runs questions concurrently, one Pyodide worker each", async () => {

@@ -209,4 +209,23 @@ describe("records and report", () => {
     expect(report.executionErrorRate).toBeCloseTo(1 / 6, 10);
     expect(buildReport([], { benchmark: "x", kind: "math" })).toMatchObject({ questions: 0, accuracy: 0 });
   });
+
+  it("says how answers were scored: EM (with the warning), the judge, a mix, or math equivalence", () => {
+    expect(buildReport(records, { benchmark: "h", kind: "fact" }).scoring).toMatchObject({
+      method: "exact-match",
+    });
+    const judged = records.map((r, i) => ({
+      ...r,
+      score: { ...r.score, correct: i < 2, judge: { correct: i < 2, explanation: "", model: "j" } },
+    }));
+    const report = buildReport(judged, { benchmark: "h", kind: "fact" });
+    expect(report.scoring).toEqual({ method: "llm-judge", judgeModel: "j" });
+    expect(report.accuracy).toBeCloseTo(2 / 3, 10);
+    const mixed = buildReport([judged[0]!, records[1]!], { benchmark: "h", kind: "fact" }).scoring;
+    expect(mixed).toMatchObject({ method: "mixed", judgeModel: "j" });
+    expect(mixed.note).toMatch(/1 of 2 answers were scored by the judge/);
+    expect(buildReport(records, { benchmark: "m", kind: "math" }).scoring).toEqual({
+      method: "math-equivalence",
+    });
+  });
 });

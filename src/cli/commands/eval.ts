@@ -13,9 +13,10 @@ import { readSource } from "../../eval/node/read-source.ts";
 import type { RunRecord } from "../../eval/record.ts";
 import { buildReport, type RunReport } from "../../eval/report.ts";
 import { runQuestions } from "../../eval/run.ts";
-import { scoreAnswer } from "../../eval/score.ts";
+import { createScorer, type Scorer } from "../../eval/score.ts";
 import { createNodeExecutor } from "../../exec/index.ts";
 import type { Engine } from "../../llm/engine.ts";
+import { OpenAIEngine } from "../../llm/openai/openai-engine.ts";
 import { createProgress } from "../progress.ts";
 import {
   type AgentCliOptions,
@@ -33,6 +34,9 @@ export interface RunOptions extends AgentCliOptions {
   concurrency: number;
   task?: TaskKind;
   out: string;
+  judgeBaseUrl?: string;
+  judgeModel?: string;
+  judgeApiKey?: string;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -45,7 +49,26 @@ export function addRunOptions(command: Command): Command {
       "scoring: fact (EM/F1) or math (equivalence); default: from the set's name",
       taskKind,
     )
-    .requiredOption("--out <dir>", "output folder (records JSONL + report.json); an existing one is resumed");
+    .requiredOption("--out <dir>", "output folder (records JSONL + report.json); an existing one is resumed")
+    .option(
+      "--judge-base-url <url>",
+      "score factual answers with an LLM judge on this OpenAI-compatible server, as the reference does (else EM, not comparable with the paper)",
+    )
+    .option("--judge-model <name>", "the judge model's name on that server")
+    .option("--judge-api-key <key>", "API key of the judge server (or $POCKET_AGENT_JUDGE_API_KEY)");
+}
+
+/** The judge engine when --judge-base-url and --judge-model are given; an error when only one is. */
+export function judgeFromOptions(options: RunOptions): Engine | undefined {
+  if (!options.judgeBaseUrl && !options.judgeModel) return undefined;
+  if (!options.judgeBaseUrl || !options.judgeModel) {
+    throw new Error("an LLM judge needs both --judge-base-url URL and --judge-model NAME");
+  }
+  return new OpenAIEngine({
+    baseUrl: options.judgeBaseUrl,
+    model: options.judgeModel,
+    apiKey: options.judgeApiKey ?? process.env["POCKET_AGENT_JUDGE_API_KEY"],
+  });
 }
 
 export function registerEval(program: Command): void {
@@ -115,6 +138,8 @@ export type RunOneFactory = (ctx: {
   pack: PromptPack;
   benchmark: Benchmark;
   agentOptions: AgentRunOptions;
+  /** Scores an answer (EM/F1 or math, and the judge when one is configured). */
+  score: Scorer;
 }) => Parameters<typeof runQuestions>[0]["runOne"];
 
 export type AgentRunOptions = Omit<Parameters<typeof runAgent>[1], "executor" | "engine" | "signal">;
@@ -125,6 +150,8 @@ export async function runBenchmark(
   options: RunOptions,
   spec: RunSpec,
 ): Promise<RunReport> {
+  const judge = judgeFromOptions(options);
+  const score = createScorer(judge);
   const engine = await engineFromOptions(options);
   const pack = await packFromOptions(options.promptPack);
   const output = await openRunOutput(options.out, spec.recordsName);
@@ -136,7 +163,7 @@ export async function runBenchmark(
     ...agentSettings(options, pack),
   };
   const runOne =
-    spec.runOne?.({ engine, pack, benchmark, agentOptions }) ??
+    spec.runOne?.({ engine, pack, benchmark, agentOptions, score }) ??
     (async (example, executor, signal) => {
       const trajectory = await runAgent(example.question, { ...agentOptions, engine, executor, signal });
       return {
@@ -144,7 +171,7 @@ export async function runBenchmark(
         question: example.question,
         gold: example.answer,
         kind: benchmark.kind,
-        score: scoreAnswer(benchmark.kind, trajectory.answer, example.answer),
+        score: await score(benchmark.kind, trajectory.answer, example, signal),
         trajectory,
       };
     });
@@ -211,6 +238,7 @@ export async function runBenchmark(
       offset: options.offset,
       limit: options.limit,
       shard: options.shard ?? null,
+      judge: judge ? { baseUrl: options.judgeBaseUrl, model: options.judgeModel } : null,
     },
   });
   const extra = spec.finish ? await spec.finish(records, options.out) : {};
@@ -235,6 +263,7 @@ function printSummary(report: RunReport, out: string): void {
   const lines = [
     `${report.benchmark} (${report.kind}): ${report.correct}/${report.questions} correct, accuracy ${pct(report.accuracy)}`,
     ...(report.kind === "fact" ? [`EM ${pct(report.em ?? 0)}, F1 ${pct(report.f1 ?? 0)}`] : []),
+    `scored by ${report.scoring.method}${report.scoring.judgeModel ? ` (${report.scoring.judgeModel})` : ""}${report.scoring.note ? `: ${report.scoring.note}` : ""}`,
     `steps/question ${report.steps.mean.toFixed(2)}, parse errors ${pct(report.parseErrorRate)} of steps, fallback ${pct(report.fallbackRate)}`,
     `tokens ${report.tokens.prompt} prompt + ${report.tokens.completion} completion, ${(report.timePerQuestionMs.mean / 1000).toFixed(1)}s/question`,
     `report: ${out}/report.json`,

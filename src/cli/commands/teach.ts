@@ -22,7 +22,6 @@ import { toSftExample } from "../../distill/sft.ts";
 import { parseBenchmark } from "../../eval/benchmark.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
-import { scoreAnswer } from "../../eval/score.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
 import { packFromOptions, positiveInt } from "../setup.ts";
 import { addRunOptions, type RunOneFactory, type RunOptions, runBenchmark } from "./eval.ts";
@@ -89,7 +88,7 @@ export function registerTeach(program: Command): void {
 }
 
 function teacherRun(options: TeachOptions, cotPrompt: string): RunOneFactory {
-  return ({ engine, benchmark, agentOptions }) =>
+  return ({ engine, benchmark, agentOptions, score: scoreAnswer }) =>
     async (example, executor, signal) => {
       let ftp: FirstThoughtRecord | undefined;
       if (options.ftp) {
@@ -116,7 +115,7 @@ function teacherRun(options: TeachOptions, cotPrompt: string): RunOneFactory {
         signal,
         ...(ftp?.prefix ? { strategy: firstStepPrefixStrategy(ftp.prefix, base) } : {}),
       });
-      const score = scoreAnswer(benchmark.kind, trajectory.answer, example.answer);
+      const score = await scoreAnswer(benchmark.kind, trajectory.answer, example, signal);
       const reasons = dropReasons(trajectory, score);
       const record: RunRecord = {
         id: example.id,
