@@ -131,6 +131,19 @@ describe("nothing one episode does survives reset()", () => {
   );
 
   it.skipIf(!sympyBuilt)(
+    "sympy's name importer loads no module the allowlist does not cover (import-time code never runs)",
+    async () => {
+      const r = await ex.run(
+        "from sympy.external import import_module\n(import_module('antigravity'), import_module('this'), import_module('math') is not None)",
+      );
+      expect(r.error).toBeUndefined();
+      expect(r.output).toBe("(None, None, True)");
+      expect(r.logs).toBe("");
+    },
+    60_000,
+  );
+
+  it.skipIf(!sympyBuilt)(
     "a suspended evaluate(False) does not leave sympy unevaluated for the next episode",
     async () => {
       await ex.reset();

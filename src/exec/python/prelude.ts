@@ -1620,12 +1620,44 @@ def _guarded_exec(source, globals=None, locals=None, **kwargs):
     return _real_exec(code, g, l)
 
 
+_IMPORTER = {"original": None, "guarded": None}
+
+
+def _guard_importer():
+    """sympy's import_module imports any dotted name with the real import system (module code runs on
+    first import). The guarded one hands out modules already loaded (holding them is harmless, using them
+    is checked) and authorized ones, and answers None (as for a missing module) for anything else."""
+    tools = _sys.modules.get("sympy.external.importtools")
+    if tools is None or _IMPORTER["original"] is not None:
+        return
+    original = tools.import_module
+
+    def import_module(module, *args, **kwargs):
+        if isinstance(module, str):
+            name = _exact_name(module)
+            if name not in _sys.modules and not _library_module_authorized(name):
+                return None
+        return original(module, *args, **kwargs)
+
+    import_module.__module__ = original.__module__
+    import_module.__name__ = original.__name__
+    import_module.__doc__ = original.__doc__
+    _IMPORTER["original"] = original
+    _IMPORTER["guarded"] = import_module
+
+
 def _guard_library_modules():
+    _guard_importer()
+    original, guarded = _IMPORTER["original"], _IMPORTER["guarded"]
     for name, module in list(_sys.modules.items()):
         if name in _guarded_modules or name.split(".")[0] not in _GUARDED_PACKAGES or module is None:
             continue
         namespace = getattr(module, "__dict__", None)
         if isinstance(namespace, dict):
+            if original is not None:
+                for key, value in list(namespace.items()):
+                    if value is original:
+                        namespace[key] = guarded
             namespace.setdefault("eval", _guarded_eval)
             namespace.setdefault("exec", _guarded_exec)
             namespace.setdefault("compile", _guarded_compile)

@@ -485,7 +485,8 @@ export const ESCAPE_ATTEMPTS_LIBRARIES: EscapeAttempt[] = [
     name: "js held through a name importer, then fetch",
     code: (u) =>
       `from sympy.external import import_module\nj = list(map(import_module, ['js']))[0]\nj.fetch('${u}')`,
-    refusal: /Forbidden access to JavaScript objects/,
+    // js is refused when held, and not imported by the importer when nothing loaded it yet.
+    refusal: /Forbidden access to JavaScript objects|'NoneType' object has no attribute 'fetch'/,
   },
   {
     name: "pyodide_js held through a name importer, then runPython",
