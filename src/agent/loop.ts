@@ -47,21 +47,25 @@ export interface AgentOptions {
   onEvent?: AgentEventListener;
 }
 
+/** The sampling a run uses: SAG (n > 1) samples with the reference's student settings unless told otherwise. */
+export function resolveSampling(options: SamplingOptions | undefined): SamplingOptions {
+  const n = options?.n ?? 1;
+  return n > 1
+    ? {
+        temperature: SAG_DEFAULTS.temperature,
+        topP: SAG_DEFAULTS.topP,
+        ...definedOnly(options ?? {}),
+        n,
+      }
+    : { ...options, n };
+}
+
 export async function runAgent(question: string, options: AgentOptions): Promise<Trajectory> {
   const pack = options.pack ?? DEFAULT_PACK;
   const role = options.role ?? "student";
   const maxSteps = options.maxSteps ?? 5;
-  const n = options.sampling?.n ?? 1;
-  // SAG samples with the reference's student settings unless told otherwise.
-  const sampling: SamplingOptions =
-    n > 1
-      ? {
-          temperature: SAG_DEFAULTS.temperature,
-          topP: SAG_DEFAULTS.topP,
-          ...definedOnly(options.sampling ?? {}),
-          n,
-        }
-      : { ...options.sampling, n };
+  const sampling = resolveSampling(options.sampling);
+  const n = sampling.n ?? 1;
   const strategy = options.strategy ?? (n > 1 ? sagStrategy() : singleAction);
   const emit = (event: AgentEvent) => options.onEvent?.(event);
   const started = performance.now();

@@ -111,6 +111,28 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     const resumed = await readReport(out);
     expect(resumed).toMatchObject({ questions: 4, correct: 3 });
     expect((await readRecords(out)).map((r) => r.id)).toEqual(["1309", "228", "51", "563"]);
+
+    // Resuming with other settings (here the reference preset: n 8, temperature 0.4...) is refused
+    // before any model call, naming each difference; the folder is left as it was.
+    const before = await readFile(join(out, "trajectories.jsonl"), "utf8");
+    const refused = await runCli([
+      "eval",
+      "--benchmark",
+      GSM,
+      "--limit",
+      "5",
+      "--preset",
+      "reference",
+      ...model(server),
+      "--out",
+      out,
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /holds records made with other settings \(.*n: 1 in the folder, 8 now; temperature: unset in the folder, 0\.4 now.*seed: unset in the folder, 42 now\).*--force/,
+    );
+    expect(server.requests).toHaveLength(1);
+    expect(await readFile(join(out, "trajectories.jsonl"), "utf8")).toBe(before);
   });
 
   it("scores factual answers with EM and F1 and counts fallbacks", async () => {

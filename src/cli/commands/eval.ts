@@ -5,13 +5,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { runAgent } from "../../agent/loop.ts";
+import { resolveSampling, runAgent } from "../../agent/loop.ts";
 import type { PromptPack } from "../../agent/prompt-pack.ts";
 import { type Benchmark, parseBenchmark, selectExamples, type TaskKind } from "../../eval/benchmark.ts";
 import { openRunOutput } from "../../eval/node/output.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import type { RunRecord } from "../../eval/record.ts";
 import { buildReport, type RunReport } from "../../eval/report.ts";
+import { REFERENCE_PRESET, settingsMismatch } from "../../eval/resume.ts";
 import { runQuestions } from "../../eval/run.ts";
 import { createScorer, type Scorer } from "../../eval/score.ts";
 import { createNodeExecutor } from "../../exec/index.ts";
@@ -37,6 +38,8 @@ export interface RunOptions extends AgentCliOptions {
   judgeBaseUrl?: string;
   judgeModel?: string;
   judgeApiKey?: string;
+  /** Resume a folder whose records were made with other settings. */
+  force?: boolean;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -55,7 +58,11 @@ export function addRunOptions(command: Command): Command {
       "score factual answers with an LLM judge on this OpenAI-compatible server, as the reference does (else EM, not comparable with the paper)",
     )
     .option("--judge-model <name>", "the judge model's name on that server")
-    .option("--judge-api-key <key>", "API key of the judge server (or $POCKET_AGENT_JUDGE_API_KEY)");
+    .option("--judge-api-key <key>", "API key of the judge server (or $POCKET_AGENT_JUDGE_API_KEY)")
+    .option(
+      "--force",
+      "resume a folder whose records were made with other settings (their report mixes both)",
+    );
 }
 
 /** The judge engine when --judge-base-url and --judge-model are given; an error when only one is. */
@@ -79,8 +86,19 @@ export function registerEval(program: Command): void {
       .requiredOption(
         "--benchmark <file-or-url...>",
         "benchmark JSON: {metadata, examples: [{id, question, answer}]}; several sets run one after another",
+      )
+      .option(
+        "--preset <name>",
+        "reference: the reference's student evaluation (n 8, temperature 0.4, top-p 0.8, max-tokens 1024, seed 42, max-steps 5); options given explicitly win",
+        presetName,
       ),
-  ).action(async (options: RunOptions & { benchmark: string[] }) => {
+  ).action(async (options: RunOptions & { benchmark: string[]; preset?: "reference" }, command: Command) => {
+    if (options.preset === "reference") {
+      for (const [key, value] of Object.entries(REFERENCE_PRESET)) {
+        if (command.getOptionValueSource(key) !== "cli")
+          (options as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
     // Every set is read and checked before anything runs.
     const benchmarks: Benchmark[] = [];
     for (const source of options.benchmark) {
@@ -152,9 +170,34 @@ export async function runBenchmark(
 ): Promise<RunReport> {
   const judge = judgeFromOptions(options);
   const score = createScorer(judge);
-  const engine = await engineFromOptions(options);
   const pack = await packFromOptions(options.promptPack);
   const output = await openRunOutput(options.out, spec.recordsName);
+  if (output.finished.size > 0 && !options.force) {
+    const sampling = resolveSampling({
+      n: options.n,
+      temperature: options.temperature,
+      topP: options.topP,
+      maxTokens: options.maxTokens,
+      seed: options.seed,
+    });
+    const mismatch = settingsMismatch(await output.readAll(), {
+      role: spec.role,
+      promptPack: pack.name,
+      maxSteps: options.maxSteps,
+      n: sampling.n,
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      maxTokens: sampling.maxTokens,
+      seed: sampling.seed,
+    });
+    if (mismatch) {
+      throw new Error(
+        `${output.recordsPath} holds records made with other settings (${mismatch}); use another --out, the same settings, or --force to mix them`,
+      );
+    }
+  }
+  // After the checks above: loading a local model takes a while.
+  const engine = await engineFromOptions(options);
   const selected = selectExamples(benchmark.examples, options);
   const todo = selected.filter((e) => !output.finished.has(e.id));
   const agentOptions: AgentRunOptions = {
@@ -275,6 +318,11 @@ function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of at least 0");
   return n;
+}
+
+function presetName(value: string): "reference" {
+  if (value !== "reference") throw new InvalidArgumentError("the only preset is reference");
+  return value;
 }
 
 function taskKind(value: string): TaskKind {
