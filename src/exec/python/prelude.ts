@@ -1451,6 +1451,8 @@ def _install_write_guard():
         return real_open(file, mode, *args, **kwargs)
 
     open._pa_guarded = True
+    open.__module__ = "io"  # refused to the model like the real one, however reached
+    _DANGEROUS_BUILTINS.add(id(open))
     _builtins.open = open
     _io.open = open
     real_os_open = _os.open
@@ -1460,6 +1462,7 @@ def _install_write_guard():
             _refuse_write(f"os.open({path!r})")
         return real_os_open(path, flags, *args, **kwargs)
 
+    os_open.__module__ = "os"
     _os.open = os_open
     for name in ("mkdir", "makedirs", "rmdir", "remove", "unlink", "rename", "renames", "replace", "symlink",
                  "link", "chmod", "truncate", "utime", "mkfifo", "mknod", "removedirs", "chown"):
@@ -1472,6 +1475,8 @@ def _install_write_guard():
                 _refuse_write(f"os.{_name}")
             return _real(*args, **kwargs)
 
+        guarded.__module__ = "os"
+        guarded.__name__ = name
         setattr(_os, name, guarded)
 
 
@@ -1666,7 +1671,8 @@ def _guard_library_modules():
 
 # Modules that evaluate strings and are otherwise imported lazily, inside the call that needs them.
 _EAGER_SUBMODULES = {
-    "sympy": ("sympy.parsing.sympy_parser", "sympy.utilities.lambdify", "sympy.parsing.ast_parser"),
+    "sympy": ("sympy.parsing.sympy_parser", "sympy.utilities.lambdify", "sympy.parsing.ast_parser",
+              "sympy.plotting.experimental_lambdify", "sympy.polys.monomials"),
 }
 
 
