@@ -6,6 +6,7 @@ import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory } from "../agent/trajectory.ts";
 import { readSource } from "../eval/node/read-source.ts";
 import type { Engine } from "../llm/engine.ts";
+import { FleetEngine } from "../llm/fleet/fleet-engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 
@@ -46,12 +47,21 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
       "say which model runs the agent: --model-file PATH.gguf (local, llama.cpp), or --base-url URL --model NAME (a server), or --replay TRAJECTORY.json",
     );
   }
-  return new OpenAIEngine({
-    baseUrl: options.baseUrl,
-    model: options.model,
-    apiKey: options.apiKey ?? process.env["POCKET_AGENT_API_KEY"] ?? process.env["OPENAI_API_KEY"],
-    timeoutMs: options.requestTimeout ? options.requestTimeout * 1000 : undefined,
-  });
+  const urls = options.baseUrl
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const server = (baseUrl: string, fleet: boolean) =>
+    new OpenAIEngine({
+      baseUrl,
+      model: options.model!,
+      apiKey: options.apiKey ?? process.env["POCKET_AGENT_API_KEY"] ?? process.env["OPENAI_API_KEY"],
+      timeoutMs: options.requestTimeout ? options.requestTimeout * 1000 : undefined,
+      // In a fleet another server takes over at once; waiting on a dead one would only slow the run.
+      ...(fleet ? { maxRetries: 1 } : {}),
+    });
+  if (urls.length <= 1) return server(urls[0] ?? options.baseUrl, false);
+  return new FleetEngine(urls.map((url) => server(url, true)));
 }
 
 export async function packFromOptions(path: string | undefined): Promise<PromptPack> {
@@ -102,7 +112,7 @@ export function addAgentOptions(command: Command): Command {
     .option("--threads <n>", "CPU threads of the local model (default: llama.cpp's choice)", positiveInt)
     .option(
       "--base-url <url>",
-      "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
+      "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama); several, comma-separated, share the requests and take over from one that fails",
     )
     .option("--model <name>", "model name as the server knows it")
     .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")

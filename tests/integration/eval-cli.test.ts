@@ -244,6 +244,46 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     expect(result.stderr).toMatch(/needs both --judge-base-url URL and --judge-model NAME/);
   });
 
+  it("spreads questions over a fleet of servers and carries on when one dies mid-run", async () => {
+    const out = join(dir, "fleet");
+    const answer = "Thought: I recall it.\nCode:\n```py\nfinal_answer('James Madison')\n```";
+    const doomed = await startTestServer({ completions: Array(4).fill(answer) });
+    server = await startTestServer({ completions: Array(4).fill(answer) });
+    // The first server dies right after it has answered once.
+    const watch = setInterval(() => {
+      if (doomed.requests.length >= 1) {
+        clearInterval(watch);
+        void doomed.kill();
+      }
+    }, 5);
+    try {
+      const result = await runCli([
+        "eval",
+        "--benchmark",
+        BAMBOOGLE,
+        "--limit",
+        "4",
+        "--concurrency",
+        "2",
+        "--base-url",
+        `${doomed.url},${server.url}`,
+        "--model",
+        "test-student",
+        "--out",
+        out,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect((await readRecords(out)).map((r) => r.id).sort()).toEqual(["0", "1", "2", "3"]);
+      expect((await readReport(out)).questions).toBe(4);
+      // Both served; the survivor took the rest.
+      expect(doomed.requests.length).toBeGreaterThanOrEqual(1);
+      expect(server.requests.length).toBeGreaterThanOrEqual(4 - doomed.requests.length);
+    } finally {
+      clearInterval(watch);
+      await doomed.kill();
+    }
+  });
+
   it("runs questions concurrently, one Pyodide worker each", async () => {
     const out = join(dir, "concurrent");
     // The same completion for every question, so the order in which workers ask does not matter.

@@ -37,6 +37,8 @@ export interface TestServer {
   requests: RecordedRequest[];
   remaining(): number;
   close(): Promise<void>;
+  /** Stops at once, as a crashed server would: open connections are dropped too. */
+  kill(): Promise<void>;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -131,5 +133,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     requests,
     remaining: () => options.completions.length - next,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
