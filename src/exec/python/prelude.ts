@@ -156,6 +156,14 @@ for _n in ("eval", "exec", "compile", "open", "__import__", "globals", "locals",
     if hasattr(_builtins, _n):
         _DANGEROUS_BUILTINS.add(id(getattr(_builtins, _n)))
 del _n
+# Classes that build attribute readers by name (type(some_library_attrgetter)('__globals__')) or code
+# objects (arbitrary bytecode), however they are reached.
+import operator as _operator
+
+for _v in (_operator.attrgetter, _operator.methodcaller, _types.CodeType, _types.FrameType,
+           _types.TracebackType):
+    _DANGEROUS_BUILTINS.add(id(_v))
+del _v
 
 # Values of these exact types are never dangerous; the checks below skip them quickly.
 _PLAIN_TYPES = frozenset({int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset,
@@ -185,6 +193,8 @@ def _is_metaclass(value):
 def _check_value(value, label, library=False):
     if type(value) in _PLAIN_TYPES:
         return value
+    if id(value) in _DANGEROUS_BUILTINS:
+        raise InterpreterError(f"Forbidden access to function: {getattr(value, '__qualname__', label)}")
     if isinstance(value, _types.ModuleType):
         name = value.__name__
         if not (_library_module_authorized(name) if library else _module_authorized(name)):

@@ -503,6 +503,17 @@ export const ESCAPE_ATTEMPTS_LIBRARIES: EscapeAttempt[] = [
       `pc.run_js("fetch('${u}')")`,
     refusal: /Forbidden access to module: pyodide\.code/,
   },
+  {
+    name: "the class of a library's attrgetter builds one for a dunder",
+    code: () => "import sympy\nag = sympy.core.add.add._handlergetter\nA = type(ag)\nA('__globals__')(print)",
+    refusal: /Forbidden access to function: attrgetter/,
+  },
+  {
+    name: "the class of a library's attrgetter through map(type)",
+    code: () =>
+      "import sympy\nA = list(map(type, [sympy.core.add.add._handlergetter]))[0]\nA('__globals__')(print)",
+    refusal: /Forbidden access to function: attrgetter/,
+  },
   { name: "sympy test runner", code: () => "import sympy\nsympy.test('/tmp')", refusal: testRunner },
   {
     name: "preview writes a file",
