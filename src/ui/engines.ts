@@ -44,11 +44,6 @@ export class EngineProvider {
     }
   }
 
-  /** The loaded web-llm engine, if any (to free the GPU when the model changes). */
-  get webllmLoaded(): boolean {
-    return this.loaded !== undefined;
-  }
-
   private async webllm(
     key: string,
     choice: Extract<EngineChoice, { kind: "webllm" }>,

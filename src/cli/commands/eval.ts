@@ -29,7 +29,7 @@ import {
 } from "../setup.ts";
 
 /** Options shared by eval and teach: the model, the pack, sampling, the shard and the run's shape. */
-export interface RunOptions extends AgentCliOptions {
+export interface BenchmarkRunOptions extends AgentCliOptions {
   limit?: number;
   offset: number;
   concurrency: number;
@@ -66,7 +66,7 @@ export function addRunOptions(command: Command): Command {
 }
 
 /** The judge engine when --judge-base-url and --judge-model are given; an error when only one is. */
-export function judgeFromOptions(options: RunOptions): Engine | undefined {
+export function judgeFromOptions(options: BenchmarkRunOptions): Engine | undefined {
   if (!options.judgeBaseUrl && !options.judgeModel) return undefined;
   if (!options.judgeBaseUrl || !options.judgeModel) {
     throw new Error("an LLM judge needs both --judge-base-url URL and --judge-model NAME");
@@ -92,53 +92,58 @@ export function registerEval(program: Command): void {
         "reference: the reference's student evaluation (n 8, temperature 0.4, top-p 0.8, max-tokens 1024, seed 42, max-steps 5); options given explicitly win",
         presetName,
       ),
-  ).action(async (options: RunOptions & { benchmark: string[]; preset?: "reference" }, command: Command) => {
-    if (options.preset === "reference") {
-      for (const [key, value] of Object.entries(REFERENCE_PRESET)) {
-        if (command.getOptionValueSource(key) !== "cli")
-          (options as unknown as Record<string, unknown>)[key] = value;
+  ).action(
+    async (
+      options: BenchmarkRunOptions & { benchmark: string[]; preset?: "reference" },
+      command: Command,
+    ) => {
+      if (options.preset === "reference") {
+        for (const [key, value] of Object.entries(REFERENCE_PRESET)) {
+          if (command.getOptionValueSource(key) !== "cli")
+            (options as unknown as Record<string, unknown>)[key] = value;
+        }
       }
-    }
-    // Every set is read and checked before anything runs.
-    const benchmarks: Benchmark[] = [];
-    for (const source of options.benchmark) {
-      benchmarks.push(parseBenchmark(await readSource(source, "benchmark"), source, options.task));
-    }
-    const spec: RunSpec = { role: "student", recordsName: "trajectories.jsonl" };
-    if (benchmarks.length === 1) {
-      printSummary(await runBenchmark(benchmarks[0]!, options, spec), options.out);
-      return;
-    }
-    const names = benchmarks.map((b) => b.name);
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice)
-      throw new Error(`--benchmark: two sets are named ${twice}; their output folders would collide`);
-    const reports: RunReport[] = [];
-    for (const benchmark of benchmarks) {
-      const out = join(options.out, benchmark.name);
-      const report = await runBenchmark(benchmark, { ...options, out }, spec);
-      printSummary(report, out);
-      reports.push(report);
-    }
-    const summary = reports.map((r) => ({
-      benchmark: r.benchmark,
-      kind: r.kind,
-      questions: r.questions,
-      correct: r.correct,
-      accuracy: r.accuracy,
-      ...(r.kind === "fact" ? { em: r.em, f1: r.f1 } : {}),
-      stepsMean: r.steps.mean,
-      parseErrorRate: r.parseErrorRate,
-      fallbackRate: r.fallbackRate,
-    }));
-    await writeFile(join(options.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    const width = Math.max(...names.map((n) => n.length));
-    const rows = summary.map(
-      (r) =>
-        `${r.benchmark.padEnd(width)}  ${(100 * r.accuracy).toFixed(1).padStart(5)}%  ${r.correct}/${r.questions}`,
-    );
-    process.stdout.write(`\n${rows.join("\n")}\nsummary: ${join(options.out, "summary.json")}\n`);
-  });
+      // Every set is read and checked before anything runs.
+      const benchmarks: Benchmark[] = [];
+      for (const source of options.benchmark) {
+        benchmarks.push(parseBenchmark(await readSource(source, "benchmark"), source, options.task));
+      }
+      const spec: RunSpec = { role: "student", recordsName: "trajectories.jsonl" };
+      if (benchmarks.length === 1) {
+        printSummary(await runBenchmark(benchmarks[0]!, options, spec), options.out);
+        return;
+      }
+      const names = benchmarks.map((b) => b.name);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice)
+        throw new Error(`--benchmark: two sets are named ${twice}; their output folders would collide`);
+      const reports: RunReport[] = [];
+      for (const benchmark of benchmarks) {
+        const out = join(options.out, benchmark.name);
+        const report = await runBenchmark(benchmark, { ...options, out }, spec);
+        printSummary(report, out);
+        reports.push(report);
+      }
+      const summary = reports.map((r) => ({
+        benchmark: r.benchmark,
+        kind: r.kind,
+        questions: r.questions,
+        correct: r.correct,
+        accuracy: r.accuracy,
+        ...(r.kind === "fact" ? { em: r.em, f1: r.f1 } : {}),
+        stepsMean: r.steps.mean,
+        parseErrorRate: r.parseErrorRate,
+        fallbackRate: r.fallbackRate,
+      }));
+      await writeFile(join(options.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+      const width = Math.max(...names.map((n) => n.length));
+      const rows = summary.map(
+        (r) =>
+          `${r.benchmark.padEnd(width)}  ${(100 * r.accuracy).toFixed(1).padStart(5)}%  ${r.correct}/${r.questions}`,
+      );
+      process.stdout.write(`\n${rows.join("\n")}\nsummary: ${join(options.out, "summary.json")}\n`);
+    },
+  );
 }
 
 export interface RunSpec {
@@ -165,7 +170,7 @@ export type AgentRunOptions = Omit<Parameters<typeof runAgent>[1], "executor" | 
 /** Runs the selected questions not yet in the output folder, then writes the report over all records. */
 export async function runBenchmark(
   benchmark: Benchmark,
-  options: RunOptions,
+  options: BenchmarkRunOptions,
   spec: RunSpec,
 ): Promise<RunReport> {
   const judge = judgeFromOptions(options);

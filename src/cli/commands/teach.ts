@@ -24,9 +24,9 @@ import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
 import { packFromOptions, positiveInt } from "../setup.ts";
-import { addRunOptions, type RunOneFactory, type RunOptions, runBenchmark } from "./eval.ts";
+import { addRunOptions, type BenchmarkRunOptions, type RunOneFactory, runBenchmark } from "./eval.ts";
 
-interface TeachOptions extends RunOptions {
+interface TeachOptions extends BenchmarkRunOptions {
   questions: string;
   ftp?: boolean;
   cotPrompt?: string;
