@@ -17,6 +17,8 @@ export type AgentEvent =
     }
   | { type: "final-answer"; answer: unknown; source: "final_answer" | "fallback" }
   | { type: "error"; step?: number; message: string }
+  /** The caller cancelled the run (Stop): not an error; the step under way is dropped, nothing is fed back. */
+  | { type: "stopped"; step: number }
   | { type: "run-end"; trajectory: Trajectory };
 
 export type AgentEventListener = (event: AgentEvent) => void;

@@ -137,6 +137,8 @@ export async function runAgent(question: string, options: AgentOptions): Promise
       });
       countUsage(action.usage);
       model = action.model ?? model;
+      // Stopped while the step ran: its cancelled action is not an observation (no error, no retry hint).
+      options.signal?.throwIfAborted();
       const stepMemory = toMemory(step, action);
       memory.push(stepMemory);
       const observation = mergeSameRole(observationMessages(stepMemory, pack))
@@ -186,7 +188,8 @@ export async function runAgent(question: string, options: AgentOptions): Promise
   } catch (error) {
     const aborted = options.signal?.aborted ?? false;
     const message = aborted ? "run cancelled" : error instanceof Error ? error.message : String(error);
-    emit({ type: "error", step: steps.length + 1, message });
+    if (aborted) emit({ type: "stopped", step: steps.length + 1 });
+    else emit({ type: "error", step: steps.length + 1, message });
     return finish(
       trajectory({
         status: aborted ? "aborted" : "failed",

@@ -60,6 +60,9 @@ export function createTraceWriter(
       case "error":
         write(`\nError${event.step ? ` in step ${event.step}` : ""}: ${event.message}\n`);
         break;
+      case "stopped":
+        write(`\nStopped during step ${event.step}.\n`);
+        break;
       case "run-end":
         break;
     }

@@ -113,6 +113,9 @@ export class TraceView {
           }),
         );
         break;
+      case "stopped":
+        this.el.trace.append(h("p", { class: "run-stopped", text: `Stopped during step ${event.step}.` }));
+        break;
       case "run-end":
         this.stream = undefined;
         this.el.trace.append(

@@ -60,6 +60,31 @@ describe("agent loop", () => {
     expect(engine.remaining).toBe(2);
   });
 
+  it("treats Stop during an action as a stop, not an error: no error event, no error fed back", async () => {
+    const controller = new AbortController();
+    const engine = new ReplayEngine([
+      step("print(1)"),
+      step("import time\ntime.sleep(30)"),
+      step("final_answer(3)"),
+    ]);
+    const events: AgentEvent[] = [];
+    const trajectory = await runAgent("q", {
+      engine,
+      executor,
+      signal: controller.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === "action" && e.step === 2) setTimeout(() => controller.abort(), 200);
+      },
+    });
+    expect(trajectory.status).toBe("aborted");
+    expect(events.some((e) => e.type === "error")).toBe(false);
+    expect(events.filter((e) => e.type === "stopped")).toEqual([{ type: "stopped", step: 2 }]);
+    expect(events.filter((e) => e.type === "observation").map((e) => e.step)).toEqual([1]);
+    expect(trajectory.steps).toHaveLength(1);
+    expect(JSON.stringify(trajectory.messages)).not.toContain("retry");
+  });
+
   it("ends with status failed and the engine's message when generation fails", async () => {
     const engine = new ReplayEngine([step("print(1)")]);
     const trajectory = await runAgent("q", { engine, executor });

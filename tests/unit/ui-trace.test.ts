@@ -163,6 +163,13 @@ describe("TraceView", () => {
     view.handle({ type: "error", step: 2, message: "engine went away" });
     expect(trace.querySelector(".run-error")?.textContent).toBe("Error in step 2: engine went away");
   });
+
+  it("shows Stop as a plain note, not as an error", () => {
+    view.handle({ type: "stopped", step: 3 });
+    expect(trace.querySelector(".run-stopped")?.textContent).toBe("Stopped during step 3.");
+    expect(trace.querySelector(".run-error")).toBeNull();
+    expect(trace.querySelector("[role=alert]")).toBeNull();
+  });
 });
 
 describe("ProgressBar", () => {
