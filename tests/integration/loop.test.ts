@@ -74,7 +74,8 @@ describe("agent loop", () => {
       signal: controller.signal,
       onEvent: (e) => {
         events.push(e);
-        if (e.type === "action" && e.step === 2) setTimeout(() => controller.abort(), 200);
+        // Stop pressed as step 2 starts to execute.
+        if (e.type === "action" && e.step === 2) controller.abort();
       },
     });
     expect(trajectory.status).toBe("aborted");
