@@ -54,6 +54,11 @@ const PREPARE_LIMIT_MS = 120_000;
 const IMPORTS = /\bimport\b/;
 /** Replaying earlier actions after a restart may take at most their summed limits, and never more than this. */
 const MAX_REPLAY_MS = 60_000;
+/**
+ * An episode longer than this is not replayed after a restart (its namespace is reset instead), so a
+ * restart never costs more than this many re-runs; agent episodes have 5-10 steps.
+ */
+export const MAX_REPLAY_ACTIONS = 32;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 type Outcome<T> =
@@ -327,6 +332,11 @@ export class WorkerExecutor implements Executor {
   private restart(old: WorkerConnection, why: string): string {
     old.terminate();
     for (const c of this.candidates.values()) c.lost = true;
+    if (this.history.length > MAX_REPLAY_ACTIONS) {
+      this.history = [];
+      this.connection = this.spawn(this.config);
+      return `The Python interpreter was restarted because ${why}; the episode had more than ${MAX_REPLAY_ACTIONS} actions, too many to replay, so its variables are gone: define again what you need.`;
+    }
     const history = [...this.history];
     this.connection = this.spawnAndRestore(history);
     if (!history.length) return `The Python interpreter was restarted because ${why}.`;

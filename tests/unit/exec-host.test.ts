@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readPackageManifest } from "../../src/exec/packages.ts";
 import { type RawResult, type RuntimeApi, removeNetworkPrimitives } from "../../src/exec/runtime.ts";
 import {
+  MAX_REPLAY_ACTIONS,
   resolveRuntimeConfig,
   type WorkerConnection,
   WorkerExecutor,
@@ -95,6 +96,21 @@ describe("restarts", () => {
     expect(next.output).toBe("c = 3");
     expect(workers).toHaveLength(2);
     expect(workers[1]!.replayed).toEqual([["a = 1", "b = 2"]]);
+  });
+
+  it("an episode too long to replay is reset after a restart instead (a restart's cost stays bounded)", async () => {
+    const { ex, workers } = await executor(150);
+    for (let i = 0; i <= MAX_REPLAY_ACTIONS; i++) await ex.run(`v${i} = ${i}`);
+    const r = await ex.run("hang");
+    expect(r.restarted).toBe(true);
+    expect(r.notice).toMatch(new RegExp(`more than ${MAX_REPLAY_ACTIONS} actions, too many to replay`));
+    await ex.run("w = 1");
+    expect(workers[1]!.replayed).toEqual([]);
+    // The new episode is short again: the next restart replays it.
+    const again = await ex.run("hang");
+    expect(again.notice).toContain("re-running the 1 earlier successful action(s)");
+    await ex.run("x = 2");
+    expect(workers[2]!.replayed).toEqual([["w = 1"]]);
   });
 
   it("a crashed worker gives a WorkerCrash result and a fresh worker", async () => {
