@@ -36,8 +36,7 @@ describe("reference semantics", () => {
     ["for i in range(3):\n    print(i)\n", "None"],
     ["if True:\n    'yes'\nelse:\n    'no'", "yes"],
     ["k = 0\nwhile k < 3:\n    k += 1\n", "None"],
-    ["def f():\n    return 1", "None"],
-    ["class C:\n    pass", "None"],
+    ["class C:\n    pass", "<class 'smolagents.local_python_executor.C'>"],
     ["import math", "None"],
     ["print('hello')", "None"],
     ["3 + 4\nprint(1)", "None"],
@@ -48,6 +47,14 @@ describe("reference semantics", () => {
     const r = await ex.run(code);
     expect(r.error).toBeUndefined();
     expect(r.output).toBe(output);
+  });
+
+  it("gives a def the reference's last output: the str() of the closure its interpreter builds", async () => {
+    await ex.reset();
+    const r = await ex.run("def f():\n    return 1");
+    expect(r.error).toBeUndefined();
+    expect(r.output).toMatch(/^<function create_function\.<locals>\.new_func at 0x[0-9a-f]+>$/);
+    expect((await ex.run("async def g():\n    return 1")).output).toMatch(/^<function create_function/);
   });
 
   it("captures prints as the reference does (space-joined + newline, sep/end ignored)", async () => {

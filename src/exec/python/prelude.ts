@@ -1059,6 +1059,16 @@ def _error(type_name, message):
     }
 
 
+def _definition_output(node, ns):
+    """The reference's last output of a definition: its interpreter returns the object it built, a closure
+    named new_func for a function and a class made by type() in its executor module; shown as its str()."""
+    if isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)) and node.name in ns:
+        return f"<function create_function.<locals>.new_func at {id(ns[node.name]):#x}>"
+    if isinstance(node, _ast.ClassDef) and node.name in ns:
+        return f"<class 'smolagents.local_python_executor.{node.name}'>"
+    return None
+
+
 def _execute(code, ns, timeout_s):
     _RUN.prints = _Prints(_CONFIG["max_print"])
     _RUN.value = None
@@ -1092,7 +1102,7 @@ def _execute(code, ns, timeout_s):
             else:
                 exec(compiled, ns)
                 value = _RUN.value if isinstance(node, (_ast.Assign, _ast.AnnAssign, _ast.AugAssign, _ast.For,
-                                                        _ast.AsyncFor, _ast.If)) else None
+                                                        _ast.AsyncFor, _ast.If)) else _definition_output(node, ns)
             _check_tools(ns)
         _RUN.active = False
         result["output"] = _truncate(_safe_str(value), max_output)
