@@ -41,11 +41,14 @@ export function loadCotPrompt(yamlText: string, source: string): string {
   return prompt;
 }
 
-/** The chain-of-thought request, as the reference's reasoning run sends it: system prompt, then the question. */
-export function cotMessages(systemPrompt: string, question: string): ChatMessage[] {
+/**
+ * The chain-of-thought request, as the reference's reasoning run sends it: system prompt, then the
+ * question; with retrieval (its --use_rag), the retrieved passages, a newline, then the question.
+ */
+export function cotMessages(systemPrompt: string, question: string, retrieved?: string): ChatMessage[] {
   return [
     { role: "system", content: systemPrompt },
-    { role: "user", content: question },
+    { role: "user", content: retrieved ? `${retrieved}\n${question}` : question },
   ];
 }
 
