@@ -91,11 +91,14 @@ export interface ShardHeader {
    * Pseudo-relevance feedback (RM3): the query is expanded with the `feedbackTerms` heaviest terms of
    * the first pass's `feedbackDocs` best passages (0 turns it off), the original terms keeping
    * `feedbackOriginalWeight` of the weight; passages weigh exp((score - best) / feedbackTemperature).
+   * Candidate terms found in more than `feedbackMaxDocFraction` of the passages are passed over.
    */
   feedbackDocs: number;
   feedbackTerms: number;
   feedbackOriginalWeight: number;
   feedbackTemperature: number;
+  /** Only terms in at most this fraction of the passages may join the query (rare names, not filler). */
+  feedbackMaxDocFraction: number;
   tokenizer: TokenizerSettings;
   /** Whole-file length, to tell a truncated file from a corrupt one. */
   fileLength: number;
@@ -143,7 +146,7 @@ export function encodeHeader(header: ShardHeader): Uint8Array {
   view.setUint32(h + 80, header.feedbackTerms, true);
   view.setFloat32(h + 84, header.feedbackOriginalWeight, true);
   view.setFloat32(h + 88, header.feedbackTemperature, true);
-  // h+92: 4 reserved bytes (0)
+  view.setFloat32(h + 92, header.feedbackMaxDocFraction, true);
   header.sections.forEach((s, i) => {
     const at = h + FIXED_HEADER_BYTES + i * SECTION_ENTRY_BYTES;
     view.setUint32(at, s.id, true);
@@ -231,6 +234,7 @@ export function decodeHeader(bytes: Uint8Array): ShardHeader {
     feedbackTerms: view.getUint32(h + 80, true),
     feedbackOriginalWeight: view.getFloat32(h + 84, true),
     feedbackTemperature: view.getFloat32(h + 88, true),
+    feedbackMaxDocFraction: view.getFloat32(h + 92, true),
     tokenizer: {
       nfkc: (flags & 1) !== 0,
       lowercase: (flags & 2) !== 0,

@@ -33,7 +33,13 @@ export interface ShardInfo {
   /** BM25F parameters (see docs/shard-format.md, "Scoring"). */
   bm25: { k1: number; b: number; titleWeight: number; titleB: number; titleMatchBoost: number };
   /** Pseudo-relevance feedback (RM3) settings; docs 0 means none. */
-  feedback: { docs: number; terms: number; originalWeight: number; temperature: number };
+  feedback: {
+    docs: number;
+    terms: number;
+    originalWeight: number;
+    temperature: number;
+    maxDocFraction: number;
+  };
   tokenizer: TokenizerSettings;
   bytes: number;
   /** Bytes per section, by name. */
@@ -306,11 +312,27 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     return top;
   };
 
-  const { feedbackDocs, feedbackTerms, feedbackOriginalWeight, feedbackTemperature } = header;
+  const { feedbackDocs, feedbackTerms, feedbackOriginalWeight, feedbackTemperature, feedbackMaxDocFraction } =
+    header;
+  const feedbackMaxDf = feedbackMaxDocFraction * n;
+
+  /** Document frequency of an indexed term (its postings' first varint). */
+  const docFrequency = (id: number): number => {
+    const start = postingOffsets[id]!;
+    checkPostings(start, Math.min(postingOffsets[id + 1]!, start + 8));
+    let df = 0;
+    for (let at = start, shift = 1; ; shift *= 128) {
+      const byte = postings[at++]!;
+      df += (byte & 0x7f) * shift;
+      if (byte < 0x80) break;
+    }
+    return df;
+  };
   /**
    * RM3: the terms of the first pass's best passages, each passage weighing exp((score - best) / T)
-   * and each term its share of the passage's tokens; the heaviest `feedbackTerms` (ties by term) join
-   * the query with (1 - feedbackOriginalWeight) of its weight.
+   * and each term its share of the passage's tokens; the heaviest `feedbackTerms` (ties by term) of
+   * those in at most feedbackMaxDocFraction of the passages join the query with
+   * (1 - feedbackOriginalWeight) of its weight.
    */
   const expand = (counts: Map<string, number>, feedback: Array<[number, number]>): Map<string, number> => {
     const relevance = new Map<string, number>();
@@ -321,9 +343,13 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
       const weight = Math.exp((score - best) / feedbackTemperature) / (tokens.length || 1);
       for (const token of tokens) relevance.set(token, (relevance.get(token) ?? 0) + weight);
     }
-    const terms = [...relevance]
-      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
-      .slice(0, feedbackTerms);
+    const terms: Array<[string, number]> = [];
+    const ranked = [...relevance].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    for (const entry of ranked) {
+      if (terms.length === feedbackTerms) break;
+      const id = findTerm(entry[0]);
+      if (id >= 0 && docFrequency(id) <= feedbackMaxDf) terms.push(entry);
+    }
     const total = terms.reduce((sum, [, w]) => sum + w, 0);
     let queryLength = 0;
     const weights = new Map<string, number>();
@@ -371,6 +397,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
       terms: feedbackTerms,
       originalWeight: round6(feedbackOriginalWeight),
       temperature: round6(feedbackTemperature),
+      maxDocFraction: round6(feedbackMaxDocFraction),
     },
     tokenizer,
     bytes: header.fileLength,

@@ -39,6 +39,7 @@ export interface ShardWriterOptions {
   feedbackTerms?: number;
   feedbackOriginalWeight?: number;
   feedbackTemperature?: number;
+  feedbackMaxDocFraction?: number;
   passagesPerBlock?: number;
   /** Deflate level 0-9 (default 6: level 9 saved under 0.01% on Wikipedia passages, for 25% more time). */
   compressionLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
@@ -62,7 +63,8 @@ const MAX_U32 = 0xffffffff;
  * BM25F defaults, tuned on the dev half of the HotpotQA questions in ../shared/data/wiki (bench/
  * retrieval.bench.ts): a title occurrence counts 5 text occurrences, both fields fully length-normalised
  * (b 0.75 for text, 1 for titles), k1 0.9, a passage whose whole title is in the query scores 35% more,
- * and RM3 feedback from the 3 best passages adds their 50 heaviest terms with 20% of the query's weight.
+ * and RM3 feedback from the 3 best passages adds their 50 heaviest rare terms (in at most 0.1% of the
+ * passages) with 20% of the query's weight.
  */
 export const DEFAULT_SCORING = {
   k1: 0.9,
@@ -74,6 +76,7 @@ export const DEFAULT_SCORING = {
   feedbackTerms: 50,
   feedbackOriginalWeight: 0.8,
   feedbackTemperature: 1,
+  feedbackMaxDocFraction: 0.001,
 } as const;
 
 export class ShardWriter {
@@ -121,6 +124,7 @@ export class ShardWriter {
       }
     }
     if (this.scoring.feedbackOriginalWeight > 1) throw new RangeError("feedbackOriginalWeight must be <= 1");
+    if (this.scoring.feedbackMaxDocFraction > 1) throw new RangeError("feedbackMaxDocFraction must be <= 1");
     if (this.scoring.feedbackTemperature === 0) throw new RangeError("feedbackTemperature must be > 0");
     this.scoring.feedbackDocs = Math.floor(this.scoring.feedbackDocs);
     this.scoring.feedbackTerms = Math.floor(this.scoring.feedbackTerms);

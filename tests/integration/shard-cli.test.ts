@@ -94,7 +94,13 @@ describe("pocket-agent shard", () => {
     expect(info.tokenizer.stemmer).toBe("porter");
     expect(info.tokenizer.stopWords.split(" ")).toContain("the");
     expect(info.bm25).toEqual({ k1: 0.9, b: 0.75, titleWeight: 5, titleB: 1, titleMatchBoost: 0.35 });
-    expect(info.feedback).toEqual({ docs: 3, terms: 50, originalWeight: 0.8, temperature: 1 });
+    expect(info.feedback).toEqual({
+      docs: 3,
+      terms: 50,
+      originalWeight: 0.8,
+      temperature: 1,
+      maxDocFraction: 0.001,
+    });
     expect(info.avgTitleTokens).toBeGreaterThan(1);
   });
 

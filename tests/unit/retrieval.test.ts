@@ -4,7 +4,11 @@ import { openShardSearcher } from "../../src/retrieval/open-shard.ts";
 import { formatRetrievedDocuments, type Passage } from "../../src/retrieval/search.ts";
 import { SectionId, SHARD_FORMAT_VERSION, ShardFormatError } from "../../src/retrieval/shard-format.ts";
 import { openShard } from "../../src/retrieval/shard-reader.ts";
-import { buildShardBytes, DEFAULT_SCORING } from "../../src/retrieval/shard-writer.ts";
+import {
+  buildShardBytes,
+  DEFAULT_SCORING,
+  type ShardWriterOptions,
+} from "../../src/retrieval/shard-writer.ts";
 import { createTokenizer, DEFAULT_TOKENIZER } from "../../src/retrieval/tokenizer.ts";
 
 const PASSAGES: Passage[] = [
@@ -233,6 +237,7 @@ describe("BM25F scoring", () => {
       terms: DEFAULT_SCORING.feedbackTerms,
       originalWeight: DEFAULT_SCORING.feedbackOriginalWeight,
       temperature: DEFAULT_SCORING.feedbackTemperature,
+      maxDocFraction: DEFAULT_SCORING.feedbackMaxDocFraction,
     });
     const custom = openShard(
       buildShardBytes(PASSAGES, {
@@ -245,10 +250,17 @@ describe("BM25F scoring", () => {
         feedbackTerms: 20,
         feedbackOriginalWeight: 0.625,
         feedbackTemperature: 2,
+        feedbackMaxDocFraction: 0.25,
       }),
     ).info;
     expect(custom.bm25).toEqual({ k1: 1.2, b: 0.5, titleWeight: 3, titleB: 0.25, titleMatchBoost: 0.125 });
-    expect(custom.feedback).toEqual({ docs: 5, terms: 20, originalWeight: 0.625, temperature: 2 });
+    expect(custom.feedback).toEqual({
+      docs: 5,
+      terms: 20,
+      originalWeight: 0.625,
+      temperature: 2,
+      maxDocFraction: 0.25,
+    });
     expect(custom.avgTitleTokens).toBeCloseTo(7 / 5);
     expect(() => buildShardBytes(PASSAGES, { k1: -1 })).toThrow(RangeError);
     expect(() => buildShardBytes(PASSAGES, { feedbackOriginalWeight: 1.5 })).toThrow(RangeError);
@@ -263,13 +275,15 @@ describe("BM25F scoring", () => {
       },
       { title: "Running", text: PASSAGES[3]!.text },
     ];
-    const off = openShard(buildShardBytes(passages, { feedbackDocs: 0 })).search("Tinted Windows band", 3);
-    expect(off.map((h) => h.title)).toEqual(["Tinted Windows (band)"]);
-    const on = openShard(buildShardBytes(passages, { feedbackDocs: 1, feedbackTerms: 10 })).search(
-      "Tinted Windows band",
-      3,
-    );
-    expect(on.map((h) => h.title)).toEqual(["Tinted Windows (band)", "Cain's Ballroom"]);
+    const search = (options: ShardWriterOptions) =>
+      openShard(buildShardBytes(passages, options))
+        .search("Tinted Windows band", 3)
+        .map((h) => h.title);
+    expect(search({ feedbackDocs: 0 })).toEqual(["Tinted Windows (band)"]);
+    const feedback = { feedbackDocs: 1, feedbackTerms: 10, feedbackMaxDocFraction: 1 };
+    expect(search(feedback)).toEqual(["Tinted Windows (band)", "Cain's Ballroom"]);
+    // "tulsa", "supergroup" and "2008" are in 2 of the 3 passages: over a 0.5 cap they cannot join.
+    expect(search({ ...feedback, feedbackMaxDocFraction: 0.5 })).toEqual(["Tinted Windows (band)"]);
   });
 });
 
