@@ -232,17 +232,14 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     };
   };
 
+  let touchedCount = 0;
   /**
-   * Scores every passage that holds a query term (term-at-a-time) and returns the best k. `weights`
-   * are the query's terms with their weights (counts, or RM3 weights); `original` are the terms the
-   * user typed, with counts, which alone decide the whole-title match.
+   * Adds every posting of the query's terms (term-at-a-time) into `scores`, each term times its weight
+   * (a count, or an RM3 weight): the scores are linear in the weights, so feedback adds its terms to
+   * the first pass instead of scoring the query again. With `typed` (the terms the user typed, with
+   * counts), title tokens matched are counted too, for the whole-title match.
    */
-  const ranked = (
-    weights: Map<string, number>,
-    original: Map<string, number>,
-    k: number,
-  ): Array<[number, number]> => {
-    let touchedCount = 0;
+  const accumulate = (weights: Map<string, number>, typedTerms?: Map<string, number>): void => {
     for (const [term, queryWeight] of weights) {
       const id = findTerm(term);
       if (id < 0) continue;
@@ -257,7 +254,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
         if (byte < 0x80) break;
       }
       const weight = queryWeight * Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1);
-      const typed = original.get(term) ?? 0;
+      const typed = typedTerms?.get(term) ?? 0;
       let doc = 0;
       while (at < end) {
         let delta = 0;
@@ -299,17 +296,15 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
           titleHits[doc] = Math.min(255, titleHits[doc]! + Math.min(titleTf, typed));
       }
     }
+  };
+
+  /** After the typed terms: titleHits[doc] becomes 1 where every title token was matched, else 0. */
+  const markTitleMatches = (): void => {
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i]!;
       const inTitle = titleHits[doc]!;
-      if (inTitle > 0) {
-        if (inTitle >= titleLengths[doc]!) scores[doc]! *= matchFactor;
-        titleHits[doc] = 0;
-      }
+      if (inTitle > 0) titleHits[doc] = inTitle >= titleLengths[doc]! ? 1 : 0;
     }
-    const top = topK(scores, touched, touchedCount, k);
-    for (let i = 0; i < touchedCount; i++) scores[touched[i]!] = 0;
-    return top;
   };
 
   const { feedbackDocs, feedbackTerms, feedbackOriginalWeight, feedbackTemperature, feedbackMaxDocFraction } =
@@ -332,7 +327,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
    * RM3: the terms of the first pass's best passages, each passage weighing exp((score - best) / T)
    * and each term its share of the passage's tokens; the heaviest `feedbackTerms` (ties by term) of
    * those in at most feedbackMaxDocFraction of the passages join the query with
-   * (1 - feedbackOriginalWeight) of its weight.
+   * (1 - feedbackOriginalWeight) of its weight. Returns the added weights only.
    */
   const expand = (counts: Map<string, number>, feedback: Array<[number, number]>): Map<string, number> => {
     const relevance = new Map<string, number>();
@@ -352,14 +347,9 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     }
     const total = terms.reduce((sum, [, w]) => sum + w, 0);
     let queryLength = 0;
-    const weights = new Map<string, number>();
-    for (const [term, count] of counts) {
-      queryLength += count;
-      weights.set(term, feedbackOriginalWeight * count);
-    }
+    for (const count of counts.values()) queryLength += count;
     const share = ((1 - feedbackOriginalWeight) * queryLength) / (total || 1);
-    for (const [term, w] of terms) weights.set(term, (weights.get(term) ?? 0) + w * share);
-    return weights;
+    return new Map(terms.map(([term, w]) => [term, w * share]));
   };
 
   const search = (query: string, k: number): SearchHit[] => {
@@ -368,10 +358,25 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     const counts = new Map<string, number>();
     for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
     let top: Array<[number, number]>;
-    if (feedbackDocs > 0 && feedbackTerms > 0) {
-      const first = ranked(counts, counts, feedbackDocs);
-      top = first.length ? ranked(expand(counts, first), counts, want) : first;
-    } else top = ranked(counts, counts, want);
+    try {
+      touchedCount = 0;
+      accumulate(counts, counts);
+      markTitleMatches();
+      if (feedbackDocs > 0 && feedbackTerms > 0 && touchedCount > 0) {
+        const first = topK(scores, touched, touchedCount, feedbackDocs, titleHits, matchFactor);
+        const added = expand(counts, first);
+        // The second pass is the first scaled to the original terms' share, plus the added terms.
+        for (let i = 0; i < touchedCount; i++) scores[touched[i]!]! *= feedbackOriginalWeight;
+        accumulate(added);
+      }
+      top = topK(scores, touched, touchedCount, want, titleHits, matchFactor);
+    } finally {
+      for (let i = 0; i < touchedCount; i++) {
+        scores[touched[i]!] = 0;
+        titleHits[touched[i]!] = 0;
+      }
+      touchedCount = 0;
+    }
     return top.map(([id, score]) => ({ id, score, ...passage(id) }));
   };
 
@@ -431,14 +436,24 @@ function pageChecker(bytes: Uint8Array, crcs: Uint32Array, verify: boolean, name
   };
 }
 
-/** The k best (doc, score) pairs, best first; ties go to the lower passage id. */
-function topK(scores: Float32Array, docs: Int32Array, count: number, k: number): Array<[number, number]> {
+/**
+ * The k best (doc, score) pairs, best first; ties go to the lower passage id. A passage flagged in
+ * `boosted` scores `factor` times its score.
+ */
+function topK(
+  scores: Float32Array,
+  docs: Int32Array,
+  count: number,
+  k: number,
+  boosted: Uint8Array,
+  factor: number,
+): Array<[number, number]> {
   if (k === 0) return [];
   // A sorted insertion buffer beats a heap for the small k the agent uses.
   const best: Array<[number, number]> = [];
   for (let i = 0; i < count; i++) {
     const doc = docs[i]!;
-    const score = scores[doc]!;
+    const score = boosted[doc] ? Math.fround(scores[doc]! * factor) : scores[doc]!;
     if (best.length === k) {
       const worst = best[k - 1]!;
       if (score < worst[1] || (score === worst[1] && doc > worst[0])) continue;
