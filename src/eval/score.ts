@@ -3,7 +3,7 @@ import type { Engine } from "../llm/engine.ts";
 import type { TaskKind } from "./benchmark.ts";
 import { exactMatch, f1Score } from "./factual.ts";
 import { judgeAnswer } from "./judge.ts";
-import { mathAnswerText, mathEqual } from "./math.ts";
+import { gradedAnswerText, mathEqual, mathEqualAsync, type SymbolicEqual } from "./math.ts";
 
 export interface Score {
   /** The verdict used for accuracy and for filtering teacher trajectories. */
@@ -11,7 +11,7 @@ export interface Score {
   /** Factual tasks: exact match after normalisation (same as `correct`) and token F1. */
   em?: number;
   f1?: number;
-  /** The answer text that was compared (boxed content for math). */
+  /** The answer text that was compared (for math: the extracted, normalised boxed answer, else str() of the value). */
   extracted: string;
   /** Set when an LLM judge scored the answer (factual tasks): then `correct` is its verdict. */
   judge?: { correct: boolean; explanation: string; model: string };
@@ -25,12 +25,21 @@ export type Scorer = (
   signal?: AbortSignal,
 ) => Promise<Score>;
 
+export interface ScorerOptions {
+  /** Symbolic equality for math answers (sympy in Pyodide, see symbolic.ts); without it math is graded numerically/textually. */
+  symbolic?: SymbolicEqual;
+}
+
 /**
  * EM/F1 and math equivalence, plus, for factual tasks when a judge is given, the judge's verdict as
  * `correct` (the reference's way of scoring them; EM is kept beside it).
  */
-export function createScorer(judge?: Engine): Scorer {
+export function createScorer(judge?: Engine, options: ScorerOptions = {}): Scorer {
   return async (kind, predicted, example, signal) => {
+    if (kind === "math") {
+      const correct = await mathEqualAsync(predicted, example.answer, options.symbolic, signal);
+      return { correct, extracted: gradedAnswerText(predicted) };
+    }
     const score = scoreAnswer(kind, predicted, example.answer);
     if (!judge || kind !== "fact") return score;
     const verdict = await judgeAnswer(
@@ -48,9 +57,10 @@ export function answerToText(answer: unknown): string {
   return typeof answer === "string" ? answer : JSON.stringify(answer);
 }
 
+/** Scores without a judge or Python: math symbolic checks reduced to numbers and text (see math.ts). */
 export function scoreAnswer(kind: TaskKind, predicted: unknown, gold: string | number): Score {
   if (kind === "math") {
-    return { correct: mathEqual(predicted, gold), extracted: mathAnswerText(predicted) };
+    return { correct: mathEqual(predicted, gold), extracted: gradedAnswerText(predicted) };
   }
   const text = answerToText(predicted);
   const goldText = String(gold);

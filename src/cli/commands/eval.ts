@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { resolveSampling, runAgent } from "../../agent/loop.ts";
 import type { PromptPack } from "../../agent/prompt-pack.ts";
 import { type Benchmark, parseBenchmark, selectExamples, type TaskKind } from "../../eval/benchmark.ts";
+import type { SymbolicEqual } from "../../eval/math.ts";
 import { openRunOutput } from "../../eval/node/output.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import type { RunRecord } from "../../eval/record.ts";
@@ -15,7 +16,8 @@ import { buildReport, type RunReport } from "../../eval/report.ts";
 import { REFERENCE_PRESET, settingsMismatch } from "../../eval/resume.ts";
 import { runQuestions } from "../../eval/run.ts";
 import { createScorer, type Scorer } from "../../eval/score.ts";
-import { createNodeExecutor } from "../../exec/index.ts";
+import { createSympyChecker, SYMBOLIC_TIMEOUT_MS } from "../../eval/symbolic.ts";
+import { createNodeExecutor, type Executor } from "../../exec/index.ts";
 import type { Engine } from "../../llm/engine.ts";
 import { OpenAIEngine } from "../../llm/openai/openai-engine.ts";
 import { createProgress } from "../progress.ts";
@@ -167,6 +169,23 @@ export type RunOneFactory = (ctx: {
 
 export type AgentRunOptions = Omit<Parameters<typeof runAgent>[1], "executor" | "engine" | "signal">;
 
+/** A sympy checker whose executor starts on first use; `dispose` stops it if it started. */
+function lazySympyChecker(): { symbolic: SymbolicEqual; dispose(): Promise<void> } {
+  let executor: Promise<Executor> | undefined;
+  let checker: Promise<SymbolicEqual> | undefined;
+  return {
+    symbolic: async (a, b, signal) => {
+      executor ??= createNodeExecutor({ timeoutMs: SYMBOLIC_TIMEOUT_MS });
+      checker ??= executor.then((ex) => createSympyChecker(ex));
+      return (await checker)(a, b, signal);
+    },
+    dispose: async () => {
+      // A failed start already surfaced through `symbolic`.
+      if (executor) await (await executor.catch(() => undefined))?.dispose();
+    },
+  };
+}
+
 /** Runs the selected questions not yet in the output folder, then writes the report over all records. */
 export async function runBenchmark(
   benchmark: Benchmark,
@@ -174,7 +193,9 @@ export async function runBenchmark(
   spec: RunSpec,
 ): Promise<RunReport> {
   const judge = judgeFromOptions(options);
-  const score = createScorer(judge);
+  // Math sets: symbolic comparisons run in a Pyodide of their own, started on the first one needed.
+  const sympy = benchmark.kind === "math" ? lazySympyChecker() : undefined;
+  const score = createScorer(judge, sympy ? { symbolic: sympy.symbolic } : {});
   const pack = await packFromOptions(options.promptPack);
   const output = await openRunOutput(options.out, spec.recordsName);
   if (output.finished.size > 0 && !options.force) {
@@ -264,6 +285,7 @@ export async function runBenchmark(
     });
   } finally {
     process.off("SIGINT", onSigint);
+    await sympy?.dispose();
   }
   progress.done(`${done} question(s) run, ${correct} correct`);
 
