@@ -351,6 +351,40 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
+  it("grades math answers as the reference does, with sympy for the symbolic ones", async () => {
+    // A hand-made set (MATH-style golds); the name makes it a math set.
+    const file = join(dir, "math_symbolic_3.json");
+    await writeFile(
+      file,
+      JSON.stringify({
+        metadata: { dataset_info: { name: "MATH" } },
+        examples: [
+          { id: "a", question: "Expand (x+1)^2.", answer: "x^2+2x+1" },
+          { id: "b", question: "What is half of pi?", answer: "\\frac{\\pi}{2}" },
+          { id: "c", question: "How much does it cost?", answer: "18" },
+        ],
+      }),
+    );
+    server = await startTestServer({
+      completions: [
+        'Thought: Expand it.\nCode:\n```py\nfinal_answer("The answer is \\\\boxed{(x+1)^2}.")\n```<end_code>',
+        "Thought: pi/2 is about 1.5708.\nCode:\n```py\nfinal_answer(1.5708)\n```<end_code>",
+        'Thought: 18 dollars.\nCode:\n```py\nfinal_answer("18 dollars")\n```<end_code>',
+      ],
+    });
+    const out = join(dir, "math-symbolic");
+    const result = await runCli(["eval", "--benchmark", file, ...model(server), "--out", out]);
+    expect(result.code, result.stderr).toBe(0);
+    const records = await readRecords(out);
+    // Symbolically equal; \\pi is a symbol to the reference's parser, so no decimal equals it; an
+    // unboxed answer is graded as written, unit and all.
+    expect(records.map((r) => [r.id, r.score.correct, r.score.extracted])).toEqual([
+      ["a", true, "(x+1)^2"],
+      ["b", false, "1.5708"],
+      ["c", false, "18 dollars"],
+    ]);
+  });
+
   it("stops on a server error without recording the failed question, and says how to resume", async () => {
     server = await startTestServer({ completions: ["never used"] });
     const out = join(dir, "wrong-model");
