@@ -3,7 +3,7 @@
  *
  * The reference parses each side with sympy's LaTeX parser, whose conventions decide verdicts: every
  * letter is a free symbol (so `i` and `e` are symbols, not the imaginary unit or Euler's number), `\pi`
- * is the *symbol* pi (so it never evaluates to 3.14159...), `\log` is base 10, `\infty` is infinity.
+ * is the *symbol* pi (so it never evaluates to 3.14159...), `\log` is the natural logarithm, `\infty` is infinity.
  * This module reads LaTeX with the Compute Engine's parser (no canonicalisation) and rebuilds the tree
  * with those conventions, as sympy source (`toSympySource`) or as a constant value (`constantValue`).
  * A text it cannot represent (text, sets, tuples, unknown commands) stays a plain string, which sympy
@@ -139,7 +139,7 @@ export function toSympySource(node: Node): string | null {
     case "Ln":
       return a.length === 1 ? `log(${a[0]})` : null;
     case "Log":
-      return a.length === 1 ? `log(${a[0]}, 10)` : a.length === 2 ? `log(${a[0]}, ${a[1]})` : null;
+      return a.length === 1 ? `log(${a[0]})` : a.length === 2 ? `log(${a[0]}, ${a[1]})` : null;
     case "Lb":
       return a.length === 1 ? `log(${a[0]}, 2)` : null;
     // Commands the LaTeX parser reads as plain symbols: 90^\\circ is 90**circ, 1 \\pm 2 is 1*pm*2.
@@ -288,7 +288,7 @@ function evaluate(node: Node): number | null {
       return n.length === 2 ? real(n[0]! ** (1 / n[1]!)) : null;
     case "Log":
       return n.length === 1
-        ? real(Math.log10(n[0]!))
+        ? real(Math.log(n[0]!))
         : n.length === 2
           ? real(Math.log(n[0]!) / Math.log(n[1]!))
           : null;
