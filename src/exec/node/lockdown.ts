@@ -12,11 +12,18 @@
  * - `process`: functions that reach other processes (`kill`, `_debugProcess`), native bindings
  *   (`getBuiltinModule`, `_linkedBinding`), live handles (`_getActiveHandles`) and reports that write
  *   files are removed;
- * - globals: the network primitives (`fetch`, `WebSocket`...) and the `require` Pyodide leaves behind.
+ * - globals: the network primitives (`fetch`, `WebSocket`...) and the `require` Pyodide leaves behind;
+ * - file descriptors: the permission model does not check operations on a file descriptor, and the process's
+ *   inherited ones are the host's IPC channel (fd 3) and stderr. Raw bytes on fd 3 reach the host's
+ *   deserializer unchecked (a malformed frame is an uncaught exception there: the host crashes) and skip
+ *   the relay's size limit. Pyodide's NODEFS calls `fs.writeSync(stream.nfd, ...)` with a stream object the
+ *   escaped code can forge, so `confineFileDescriptors` makes every `node:fs` function of this thread refuse
+ *   a file descriptor the thread did not open itself.
  *
  * `verifyLockdown` then checks that each of these is really closed and throws otherwise, so a Node
  * version that behaves differently fails at start-up instead of running unprotected.
  */
+import fs from "node:fs";
 import { register } from "node:module";
 import { MessageChannel } from "node:worker_threads";
 
@@ -54,6 +61,48 @@ export function installModuleGate(): () => Promise<void> {
       });
       port1.postMessage("lock");
     });
+}
+
+/**
+ * Makes each `node:fs` function of this thread refuse a numeric first argument (a file descriptor) that this
+ * thread did not get from `fs.openSync`/`fs.open` and has not closed: the inherited descriptors (stdin,
+ * stdout, stderr, the IPC channel) and those of the relay thread stay out of reach, whoever calls (Pyodide's
+ * NODEFS and Emscripten hold `node:fs` in closures). Node's own `fs` code looks these functions up on the
+ * module object as well, so path-based calls keep working. Call before Pyodide loads.
+ */
+export function confineFileDescriptors(): void {
+  const own = new Set<number>();
+  const target = fs as unknown as Record<string, unknown>;
+  const refuse = (name: string, fd: number) =>
+    Object.assign(new Error(`${name}: file descriptor ${fd} is not open in the Python sandbox`), {
+      code: "EBADF",
+    });
+  for (const name of Object.keys(target)) {
+    const descriptor = Object.getOwnPropertyDescriptor(target, name);
+    const original = descriptor && "value" in descriptor ? descriptor.value : undefined;
+    // Classes (Stats, ReadStream...) are not calls on a descriptor.
+    if (typeof original !== "function" || /^[A-Z]/.test(name)) continue;
+    const call = original as (...args: unknown[]) => unknown;
+    const confined = function (this: unknown, ...args: unknown[]): unknown {
+      const fd = args[0];
+      if (typeof fd === "number" && !own.has(fd)) throw refuse(name, fd);
+      if (name === "open") {
+        const last = args.length - 1;
+        const callback = args[last];
+        if (typeof callback === "function") {
+          args[last] = (err: unknown, opened: unknown) => {
+            if (!err && typeof opened === "number") own.add(opened);
+            callback(err, opened);
+          };
+        }
+      }
+      const result = call.apply(this, args);
+      if (name === "openSync" && typeof result === "number") own.add(result);
+      if ((name === "closeSync" || name === "close") && typeof fd === "number") own.delete(fd);
+      return result;
+    };
+    Object.defineProperty(target, name, { ...descriptor, value: confined });
+  }
 }
 
 /** `process` members that reach native code, other processes, live handles or the file system. */
@@ -139,5 +188,10 @@ export async function verifyLockdown(): Promise<void> {
     );
     if (loaded) open.push(`import("${specifier}")`);
   }
+  // An inherited descriptor (stderr; fd 3 is the IPC channel in the sandbox) must be refused by number.
+  try {
+    fs.fstatSync(2);
+    open.push("fs on an inherited file descriptor");
+  } catch {}
   if (open.length) throw new Error(`the Python sandbox could not close: ${open.join(", ")}`);
 }

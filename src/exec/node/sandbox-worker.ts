@@ -4,7 +4,7 @@
  * esbuild as a child process, which the permission model forbids).
  *
  * Order matters: the module gate is registered first, then Pyodide, the packages and the shard are loaded,
- * then the thread locks itself down (lockdown.ts) and checks that it did, and only then serves requests.
+ * (with `node:fs` confined to the file descriptors this thread opens), then the thread locks itself down (lockdown.ts) and checks that it did, and only then serves requests.
  * A set-up that cannot lock down fails and no Python runs.
  */
 import { constants as fsConstants } from "node:fs";
@@ -19,7 +19,7 @@ import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
 import { readPackageManifest } from "../packages.ts";
 import { PythonRuntime, type RuntimeApi, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
-import { installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
+import { confineFileDescriptors, installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
 import { nodeEndpoint } from "./node-endpoint.ts";
 
 export interface SandboxWorkerData {
@@ -49,6 +49,8 @@ const data = workerData as SandboxWorkerData;
 if (!parentPort) throw new Error("python sandbox: must run as a worker thread");
 const port = parentPort;
 const lockModules = installModuleGate();
+// Before Pyodide loads, so that every descriptor its file systems open is known to be this thread's.
+confineFileDescriptors();
 
 type OpenSearcher = (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
 
