@@ -2,7 +2,7 @@
 // Plain JavaScript and trusted: it never runs model code. It owns the IPC channel to the host and the
 // interrupt buffer, starts the Python worker thread from the bundle it is sent, and relays messages.
 // The worker thread is where an escaped action would run; it can reach this thread only by messages,
-// which are passed on to the host as data, never interpreted here.
+// which are passed on to the host as data inside an envelope of this thread's, never interpreted here.
 import { serialize } from "node:v8";
 import { Worker } from "node:worker_threads";
 
@@ -36,7 +36,10 @@ function start({ bundle, workerData }) {
       );
       process.exit(5);
     }
-    send(message);
+    // Enveloped: at the top of an IPC message, a `cmd` starting with NODE_ is one of Node's own (handle
+    // passing); forged by the worker and passed on bare, it reached the host's internals (a NODE_HANDLE_ACK
+    // threw an uncaught assertion there). The host reads only `message` of a { sandbox: "reply" }.
+    send({ sandbox: "reply", message });
   });
   worker.on("error", (err) => {
     process.stderr.write(`python sandbox: ${err?.message ?? String(err)}\n`);
