@@ -392,6 +392,37 @@ function checkCode(code: unknown): asserts code is string {
  * The worker's reply is untrusted (code that escaped Python could forge it): anything that is not a
  * well-formed result becomes an error result instead of reaching the agent.
  */
+/**
+ * A JSON value (what `finalAnswer` may be: the prelude sends JSON text): plain arrays and objects, finite
+ * numbers, strings, booleans, null. A forged reply could hold a BigInt, a Map or a cycle instead, which the
+ * host's JSON.stringify of the answer (traces, trajectories) would throw on.
+ */
+function isJsonValue(root: unknown): boolean {
+  // Iterative: a deeply nested answer must not overflow the host's stack.
+  const stack: unknown[] = [root];
+  const seen = new Set<object>();
+  let budget = 1_000_000;
+  while (stack.length) {
+    if (--budget < 0) return false;
+    const v = stack.pop();
+    if (v === null || typeof v === "boolean" || typeof v === "string") continue;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return false;
+      continue;
+    }
+    if (typeof v !== "object" || seen.has(v)) return false;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+    for (const x of Object.values(v)) stack.push(x);
+  }
+  return true;
+}
+
 export function checkRawResult(raw: unknown): RawResult {
   const r = raw as Partial<RawResult> | null;
   const error = r?.error;
@@ -402,6 +433,7 @@ export function checkRawResult(raw: unknown): RawResult {
     typeof r.output === "string" &&
     typeof r.isFinalAnswer === "boolean" &&
     (r.fatal === undefined || typeof r.fatal === "boolean") &&
+    (r.finalAnswer === undefined || isJsonValue(r.finalAnswer)) &&
     (error === undefined ||
       (typeof error === "object" &&
         error !== null &&
