@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeExecutor } from "../../src/exec/index.ts";
 import { verifyLockdown } from "../../src/exec/node/lockdown.ts";
 import { spawnNodeWorker } from "../../src/exec/node/node-executor.ts";
-import { resolveRuntimeConfig } from "../../src/exec/worker-executor.ts";
+import { checkRawResult, resolveRuntimeConfig } from "../../src/exec/worker-executor.ts";
 
 type Sandbox = Awaited<ReturnType<typeof spawnNodeWorker>>;
 
@@ -104,6 +104,12 @@ describe("network", () => {
       "return pyodide.runPython(\"import socket\\nsocket.create_connection(('127.0.0.1', PORT))\");",
     "a worker thread":
       "const { Worker } = await import('node:worker_threads'); return new Worker('1', { eval: true });",
+    "import() inside eval": "return await eval(\"import('node:net')\");",
+    "import() inside indirect eval": "return await (0, eval)(\"import('node:worker_threads')\");",
+    "Emscripten's SOCKFS (a WebSocket through its own require('ws'))":
+      "const S = pyodide._module.SOCKFS; const sock = S.createSocket(2, 1, 0); S.websocket_sock_ops.connect(sock, '127.0.0.1', PORT); await new Promise((r) => setTimeout(r, 300)); return 'connect returned';",
+    "a BroadcastChannel to another thread (none listens)":
+      "const bc = new BroadcastChannel('pocket-agent'); bc.postMessage('hi'); const got = await new Promise((ok) => { bc.onmessage = () => ok('answered'); setTimeout(() => ok(null), 200); }); bc.close(); if (!got) throw new Error('no listener'); return got;",
   };
   it.each(Object.entries(routes))("%s is refused and nothing connects", async (_name, body) => {
     const source = body.replaceAll("CONNECT", connect).replaceAll("PORT", String(port));
@@ -146,6 +152,126 @@ describe("host files", () => {
   });
 });
 
+describe("host files: path tricks", () => {
+  const routes: Record<string, string> = {
+    "'..' out of an allowed folder when mounting":
+      "pyodide.mountNodeFS('/up', PYODIDE_DIR + '/../..'); return pyodide.FS.readdir('/up');",
+    "'..' inside a mount of an allowed folder":
+      "pyodide.mountNodeFS('/in', PYODIDE_DIR); return pyodide.FS.readFile('/in/../../../package.json', { encoding: 'utf8' });",
+    "a symlink planted in an allowed folder":
+      "pyodide.mountNodeFS('/ln', PYODIDE_DIR); pyodide.FS.symlink('/etc/passwd', '/ln/link'); return 'linked';",
+    "a mount whose root is re-pointed at /etc after mounting":
+      "pyodide.mountNodeFS('/rp', PYODIDE_DIR); pyodide.FS.lookupPath('/rp').node.mount.opts.root = '/etc'; return pyodide.FS.readFile('/rp/passwd', { encoding: 'utf8' });",
+    "the host's environment and memory in /proc (re-pointed mount)":
+      "pyodide.mountNodeFS('/hp', PYODIDE_DIR); pyodide.FS.lookupPath('/hp').node.mount.opts.root = '/proc/' + process.ppid; return pyodide.FS.readFile('/hp/environ', { encoding: 'utf8' });",
+    "/proc/<host>/mem":
+      "pyodide.mountNodeFS('/pm', '/proc/' + process.ppid); return pyodide.FS.readdir('/pm');",
+    "/proc/self/fd": "pyodide.mountNodeFS('/pfd', '/proc/self/fd'); return pyodide.FS.readdir('/pfd');",
+    "/dev/fd": "pyodide.mountNodeFS('/dfd', '/dev/fd'); return pyodide.FS.readdir('/dfd');",
+  };
+  it.each(Object.entries(routes))("%s is refused", async (_name, body) => {
+    const pyodideDir = await escaped<string>(
+      "return process.execArgv.find((a) => a.includes('pyodide')).split('=')[1]",
+    );
+    const source = body.replaceAll("PYODIDE_DIR", JSON.stringify(pyodideDir));
+    expect(await escaped<string>(attempt(source))).toMatch(/^refused: /);
+  });
+});
+
+describe("file descriptors (the permission model does not check them)", () => {
+  // Pyodide's NODEFS calls node:fs with a stream's `nfd`, and escaped code can forge the stream. The
+  // inherited descriptors are the host's IPC channel (3: raw bytes there reached the host's deserializer,
+  // whose assertion on a malformed frame was an uncaught exception in the host) and stderr (2).
+  const frame = `const payload = [0xff, 0x0f, 0x6f, 0x22, 0x01, 0x61, 0x49, 0x02, 0x7b, 0x01];
+    const frame = new Uint8Array(4 + payload.length);
+    new DataView(frame.buffer).setUint32(0, payload.length);
+    frame.set(payload, 4);`;
+  const routes: Record<string, string> = {
+    "a NODEFS write to fd 3 (the host's IPC channel)": `${frame}
+      return pyodide.FS.filesystems.NODEFS.stream_ops.write({ nfd: 3 }, frame, 0, frame.length, null);`,
+    "a real NODEFS stream re-pointed at fd 0":
+      "pyodide.mountNodeFS('/fd0', PYODIDE_DIR); const s = pyodide.FS.open('/fd0/package.json', 'r'); s.nfd = 0; return pyodide.FS.read(s, new Uint8Array(4), 0, 4);",
+    "a NODEFS write to fd 2 (stderr, past the relay)":
+      "return pyodide.FS.filesystems.NODEFS.stream_ops.write({ nfd: 2 }, new Uint8Array([120, 10]), 0, 2, null);",
+    // fd 3 is non-blocking (a read there fails with EAGAIN unless a request is waiting), so fd 0 stands in.
+    "a NODEFS read of an inherited descriptor (fd 0)":
+      "return pyodide.FS.filesystems.NODEFS.stream_ops.read({ nfd: 0 }, new Uint8Array(4), 0, 4, null);",
+    "fstat of an inherited descriptor (NODEFS getattr)":
+      "return pyodide.FS.filesystems.NODEFS.stream_ops.getattr({ nfd: 3, node: {} });",
+    "fchmod of an inherited descriptor (NODEFS setattr)":
+      "pyodide.FS.filesystems.NODEFS.stream_ops.setattr({ nfd: 2, node: {} }, { mode: 0o777 }); return 'chmod';",
+  };
+  it.each(Object.entries(routes))("%s is refused", async (_name, body) => {
+    const pyodideDir = await escaped<string>(
+      "return process.execArgv.find((a) => a.includes('pyodide')).split('=')[1]",
+    );
+    const source = body.replaceAll("PYODIDE_DIR", JSON.stringify(pyodideDir));
+    expect(await escaped<string>(attempt(source))).toMatch(/^refused: /);
+    expect(await escaped<number>("return 2 + 2")).toBe(4);
+  });
+
+  it("descriptors the thread opens itself still work (NODEFS reads an allowed file)", async () => {
+    const pyodideDir = await escaped<string>(
+      "return process.execArgv.find((a) => a.includes('pyodide')).split('=')[1]",
+    );
+    const text = await escaped<string>(
+      `pyodide.mountNodeFS('/own', ${JSON.stringify(pyodideDir)}); return pyodide.FS.readFile('/own/package.json', { encoding: 'utf8' });`,
+    );
+    expect(text).toContain('"name": "pyodide"');
+  });
+});
+
+describe("the relay", () => {
+  /** Captures the thread's port to the relay (as escaped code can, through MessagePort.prototype). */
+  const capture = `
+    const original = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (...args) {
+      globalThis.relayPort = this;
+      MessagePort.prototype.postMessage = original;
+      return original.apply(this, args);
+    };
+    return true;`;
+
+  it("messages dressed as Node's own IPC messages (NODE_HANDLE...) do not reach the host's internals", async () => {
+    // Passed on bare, a NODE_HANDLE_ACK threw an uncaught assertion in the host, and a NODE_HANDLE ended
+    // the sandbox; the relay now puts every message in an envelope of its own.
+    await escaped<boolean>(capture);
+    const outcome = await escaped<string>(`
+      if (!globalThis.relayPort) throw new Error("no port captured");
+      for (const cmd of ["NODE_HANDLE_ACK", "NODE_HANDLE_NACK", "NODE_HANDLE", "NODE_CLUSTER"]) {
+        globalThis.relayPort.postMessage({ cmd, type: "net.Server", msg: {}, act: "online" });
+      }
+      await new Promise((ok) => setTimeout(ok, 300));
+      return "posted";`);
+    expect(outcome).toBe("posted");
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(await escaped<number>("return 2 + 2")).toBe(4);
+  });
+
+  it("a deeply nested message is refused in the thread itself", async () => {
+    await escaped<boolean>(capture);
+    const outcome = await escaped<string>(
+      attempt(
+        "let v = 1; for (let i = 0; i < 200000; i++) v = [v]; globalThis.relayPort.postMessage({ v }); return 'posted';",
+      ),
+    );
+    expect(outcome).toMatch(/^refused: /);
+    expect(await escaped<number>("return 2 + 2")).toBe(4);
+  });
+
+  it("a forged result whose finalAnswer is not plain JSON is a crash, not an answer", () => {
+    const forged = { logs: "", output: "x", isFinalAnswer: true };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const finalAnswer of [10n, new Map([[1, 2]]), cyclic, Number.NaN, new Date(0)]) {
+      expect(checkRawResult({ ...forged, finalAnswer }).error?.type, String(finalAnswer)).toBe(
+        "InterpreterCrash",
+      );
+    }
+    expect(checkRawResult({ ...forged, finalAnswer: { a: [1, "b", null, true] } }).error).toBeUndefined();
+  });
+});
+
 describe("processes and environment", () => {
   const routes: Record<string, string> = {
     "import('node:child_process')":
@@ -159,6 +285,15 @@ describe("processes and environment", () => {
     "import('node:fs') for writes":
       "return (await import('node:fs')).writeFileSync('/tmp/pocket-agent-planted', 'x');",
     "process.report": "return process.report.writeReport();",
+    "Python's subprocess (run by Pyodide itself, no prelude)":
+      "return pyodide.runPython(\"import subprocess\\nsubprocess.run(['id'])\");",
+    "Python's os.system / Emscripten's system()":
+      "const r = pyodide.runPython(\"import os\\nos.system('id')\"); if (r !== 0) throw new Error('exit ' + r); return r;",
+    "process.abort": "return process.abort();",
+    "process.setuid / process.chdir":
+      "if (typeof process.setuid !== 'function' && typeof process.chdir !== 'function') throw new Error('absent'); return 'present';",
+    "a permission the process was not given":
+      "const p = process.permission; const given = ['fs.write', 'child'].filter((s) => p.has(s)).concat(p.has('fs.read', '/etc/passwd') ? ['fs.read /etc'] : []); if (!given.length) throw new Error('none'); return given.join();",
   };
   it.each(Object.entries(routes))("%s is refused", async (_name, body) => {
     expect(await escaped<string>(attempt(body))).toMatch(/^refused: /);
@@ -233,6 +368,59 @@ describe("reachable objects", () => {
       return { visited, found };`);
     expect(report.visited).toBeGreaterThan(10_000);
     expect(report.found).toEqual([]);
+  });
+});
+
+describe("stack traces", () => {
+  it("CallSite objects give no function or receiver of Pyodide's or Node's JavaScript frames", async () => {
+    // Error.prepareStackTrace hands out getFunction/getThis only for sloppy-mode frames; Pyodide, the bundle
+    // and Node's internals are strict (the wasm frames give numbers).
+    const outcome = await escaped<string>(
+      attempt(`
+        const previous = Error.prepareStackTrace;
+        const leaked = [];
+        Error.prepareStackTrace = (_e, sites) => {
+          for (const site of sites) {
+            const fn = site.getFunction();
+            const self = site.getThis();
+            if (typeof fn === "function" && !String(site.getFileName()).startsWith("wasm")) leaked.push(site.getFunctionName());
+            if (self && typeof self === "object" && self !== globalThis && !String(site.getFileName()).startsWith("wasm")) leaked.push("this of " + site.getFunctionName());
+          }
+          return "";
+        };
+        try { pyodide.FS.readFile("/nonexistent"); } catch (e) { e.stack; }
+        try { pyodide.runPython("raise ValueError()"); } catch (e) { e.stack; }
+        try { await import("node:net"); } catch (e) { e.stack; }
+        Error.prepareStackTrace = previous;
+        if (!leaked.length) throw new Error("nothing leaked");
+        return leaked.join();`),
+    );
+    expect(outcome).toMatch(/^refused: /);
+  });
+});
+
+describe("next sandbox", () => {
+  it("changes to shared builtins stay in the sandbox that made them", async () => {
+    const victim = await spawnNodeWorker(resolveRuntimeConfig({}), { testHooks: true });
+    try {
+      await victim.api.runJavaScriptForTest(
+        "Object.prototype.pocketAgentPolluted = 1; Array.prototype.push = () => 0; globalThis.pocketAgentMark = 1; return 1",
+      );
+    } finally {
+      victim.terminate();
+    }
+    const next = await spawnNodeWorker(resolveRuntimeConfig({}), { testHooks: true });
+    try {
+      const seen = JSON.parse(
+        await next.api.runJavaScriptForTest(
+          "return [({}).pocketAgentPolluted, typeof globalThis.pocketAgentMark, [].push(1)]",
+        ),
+      );
+      expect(seen).toEqual([null, "undefined", 1]);
+    } finally {
+      next.terminate();
+    }
+    expect(({} as Record<string, unknown>).pocketAgentPolluted).toBeUndefined();
   });
 });
 
