@@ -198,6 +198,22 @@ describe("file descriptors (the permission model does not check them)", () => {
       "return pyodide.FS.filesystems.NODEFS.stream_ops.read({ nfd: 0 }, new Uint8Array(4), 0, 4, null);",
     "fstat of an inherited descriptor (NODEFS getattr)":
       "return pyodide.FS.filesystems.NODEFS.stream_ops.getattr({ nfd: 3, node: {} });",
+    "Set.prototype.has replaced to call every descriptor the thread's own":
+      "const has = Set.prototype.has; Set.prototype.has = () => true; try { return pyodide.FS.filesystems.NODEFS.stream_ops.write({ nfd: 2 }, new Uint8Array([120, 10]), 0, 2, null); } finally { Set.prototype.has = has; }",
+    "Function.prototype.apply/call replaced to catch the unwrapped fs functions": `
+      const { apply, call } = Function.prototype; const caught = [];
+      Function.prototype.apply = function (self, args) { if (/Sync$/.test(this.name)) caught.push(this); return Reflect.apply(this, self, args); };
+      Function.prototype.call = function (self, ...args) { if (/Sync$/.test(this.name)) caught.push(this); return Reflect.apply(this, self, args); };
+      try {
+        pyodide.mountNodeFS('/hj', PYODIDE_DIR);
+        const s = pyodide.FS.open('/hj/package.json', 'r');
+        pyodide.FS.read(s, new Uint8Array(4), 0, 4);
+        try { pyodide.FS.filesystems.NODEFS.stream_ops.write(s, new Uint8Array([120]), 0, 1, null); } catch {}
+        pyodide.FS.close(s);
+      } finally { Function.prototype.apply = apply; Function.prototype.call = call; }
+      const raw = caught.find((f) => f.name === "writeSync") ?? caught.find((f) => f.name === "readSync");
+      if (!raw) throw new Error("nothing caught");
+      return raw(raw.name === "writeSync" ? 2 : 0, new Uint8Array(2), 0, 2, null);`,
     "fchmod of an inherited descriptor (NODEFS setattr)":
       "pyodide.FS.filesystems.NODEFS.stream_ops.setattr({ nfd: 2, node: {} }, { mode: 0o777 }); return 'chmod';",
   };

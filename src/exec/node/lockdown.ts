@@ -71,37 +71,43 @@ export function installModuleGate(): () => Promise<void> {
  * module object as well, so path-based calls keep working. Call before Pyodide loads.
  */
 export function confineFileDescriptors(): void {
+  // Escaped code can replace Function.prototype.apply or Set.prototype.has: the wrappers use only
+  // functions taken now, before any of it runs (else it would be handed the unwrapped fs functions, or
+  // answer "yes, this thread's" for every descriptor).
+  const { apply, defineProperty, getOwnPropertyDescriptor } = Reflect;
+  const { has, add, delete: remove } = Set.prototype;
   const own = new Set<number>();
+  const isOwn = (fd: number) => apply(has, own, [fd]) as boolean;
   const target = fs as unknown as Record<string, unknown>;
-  const refuse = (name: string, fd: number) =>
-    Object.assign(new Error(`${name}: file descriptor ${fd} is not open in the Python sandbox`), {
-      code: "EBADF",
-    });
   for (const name of Object.keys(target)) {
-    const descriptor = Object.getOwnPropertyDescriptor(target, name);
+    const descriptor = getOwnPropertyDescriptor(target, name);
     const original = descriptor && "value" in descriptor ? descriptor.value : undefined;
     // Classes (Stats, ReadStream...) are not calls on a descriptor.
     if (typeof original !== "function" || /^[A-Z]/.test(name)) continue;
     const call = original as (...args: unknown[]) => unknown;
     const confined = function (this: unknown, ...args: unknown[]): unknown {
       const fd = args[0];
-      if (typeof fd === "number" && !own.has(fd)) throw refuse(name, fd);
+      if (typeof fd === "number" && !isOwn(fd)) {
+        const error = new Error(`${name}: file descriptor ${fd} is not open in the Python sandbox`);
+        defineProperty(error, "code", { value: "EBADF" });
+        throw error;
+      }
       if (name === "open") {
         const last = args.length - 1;
         const callback = args[last];
         if (typeof callback === "function") {
           args[last] = (err: unknown, opened: unknown) => {
-            if (!err && typeof opened === "number") own.add(opened);
-            callback(err, opened);
+            if (!err && typeof opened === "number") apply(add, own, [opened]);
+            apply(callback, undefined, [err, opened]);
           };
         }
       }
-      const result = call.apply(this, args);
-      if (name === "openSync" && typeof result === "number") own.add(result);
-      if ((name === "closeSync" || name === "close") && typeof fd === "number") own.delete(fd);
+      const result = apply(call, this, args);
+      if (name === "openSync" && typeof result === "number") apply(add, own, [result]);
+      if ((name === "closeSync" || name === "close") && typeof fd === "number") apply(remove, own, [fd]);
       return result;
     };
-    Object.defineProperty(target, name, { ...descriptor, value: confined });
+    defineProperty(target, name, { ...descriptor, value: confined });
   }
 }
 
