@@ -6,8 +6,9 @@
  * is the *symbol* pi (so it never evaluates to 3.14159...), `\log` is the natural logarithm, `\infty` is infinity.
  * This module reads LaTeX with the Compute Engine's parser (no canonicalisation) and rebuilds the tree
  * with those conventions, as sympy source (`toSympySource`) or as a constant value (`constantValue`).
- * A text it cannot represent (text, sets, tuples, unknown commands) stays a plain string, which sympy
- * compares only as text, as the reference does with what its parsers reject.
+ * A text it cannot represent (Python syntax such as `x**2`, sets, tuples, text, unknown commands) is
+ * left to sympy's Python-syntax parser in symbolic.ts, and failing that stays a plain string, as the
+ * reference does with what its LaTeX parser rejects.
  */
 import { ComputeEngine } from "@cortex-js/compute-engine";
 
@@ -21,19 +22,22 @@ export function latexTree(text: string): Node | null {
   const cached = treeCache.get(text);
   if (cached !== undefined) return cached;
   let tree: Node | null = null;
-  const cleaned = text
-    .replace(/\\[dt]frac/g, "\\frac")
-    // The LaTeX parser's one-digit fraction arguments: \frac12, \frac{270}7.
-    .replace(/\\frac(\d)/g, "\\frac{$1}")
-    .replace(/(\\frac\{[^{}]*\})(\d)/g, "$1{$2}")
-    .replace(/\\(left|right)(?![a-zA-Z])/g, "")
-    // Spacing commands are skipped like whitespace.
-    .replace(/\\(q?quad)(?![a-zA-Z])|\\[,;:!]/g, "")
-    // Its numbers may group thousands with commas (spaces between tokens ignored): 10,080 is 10080.
-    .replace(/\d+(?:\s*,\s*\d{3})+(?!\d)/g, (n) => n.replace(/[\s,]/g, ""))
-    // \text is just another command name there: a symbol "text" times the group after it.
-    .replace(/\\text(?![a-zA-Z])/g, "\\mathit{text}")
-    .trim();
+  // "**" is no LaTeX: the reference's LaTeX parser rejects it (and sympy's Python parser takes over).
+  const cleaned = text.includes("**")
+    ? ""
+    : text
+        .replace(/\\[dt]frac/g, "\\frac")
+        // The LaTeX parser's one-digit fraction arguments: \frac12, \frac{270}7.
+        .replace(/\\frac(\d)/g, "\\frac{$1}")
+        .replace(/(\\frac\{[^{}]*\})(\d)/g, "$1{$2}")
+        .replace(/\\(left|right)(?![a-zA-Z])/g, "")
+        // Spacing commands are skipped like whitespace.
+        .replace(/\\(q?quad)(?![a-zA-Z])|\\[,;:!]/g, "")
+        // Its numbers may group thousands with commas (spaces between tokens ignored): 10,080 is 10080.
+        .replace(/\d+(?:\s*,\s*\d{3})+(?!\d)/g, (n) => n.replace(/[\s,]/g, ""))
+        // \text is just another command name there: a symbol "text" times the group after it.
+        .replace(/\\text(?![a-zA-Z])/g, "\\mathit{text}")
+        .trim();
   if (cleaned !== "") {
     try {
       engine ??= new ComputeEngine();

@@ -1,7 +1,8 @@
 /**
  * The math grader's symbolic rule in sympy, run through an injected Python executor (Pyodide; this
- * module imports nothing from Node). Each side is rebuilt as a sympy expression by math-latex.ts (or
- * kept as a plain string when it is not an expression), then the reference's checks run in order:
+ * module imports nothing from Node). Each side is rebuilt as a sympy expression by math-latex.ts, or
+ * read by sympy's Python-syntax parser when it is not LaTeX, or kept as a plain string when neither
+ * reads it; then the reference's checks run in order:
  * equal text or structure; `a.equals(b)` or `simplify(a - b) == 0`; for equations, |lhs - rhs| of both
  * equal; numeric values within relative tolerance 1e-4; for matrices of one shape, entries rounded to
  * three decimals equal. Any error inside a check just moves to the next one.
@@ -30,6 +31,13 @@ export const SYMBOLIC_TIMEOUT_MS = 3000;
 const CHECK = `
 import math
 from sympy import *
+from sympy.parsing.sympy_parser import parse_expr as _pa_sympy_parse_expr
+
+def _pa_parse_expr(text):
+    try:
+        return _pa_sympy_parse_expr(text.replace("\\\\\\\\", "\\\\"))
+    except Exception:
+        return _pa_sympy_parse_expr(text)
 
 def _pa_symbolic_equal(a, b):
     try:
@@ -61,11 +69,16 @@ def _pa_symbolic_equal(a, b):
     return False
 `;
 
-/** The Python expression for one side: the rebuilt sympy expression, or the text itself. */
+/**
+ * The Python expression for one side: the rebuilt sympy expression; for a text that is not LaTeX, sympy's
+ * Python-syntax parser (the reference's second parser: `x**2 + 1`, `(1, 2)`); failing both, the text.
+ */
 export function sympySide(text: string): string {
   const tree = latexTree(text);
   const source = tree === null ? null : toSympySource(tree);
-  return source ?? JSON.stringify(text);
+  if (source !== null) return source;
+  const literal = JSON.stringify(text);
+  return `_pa_parse_expr(${literal})`;
 }
 
 /** The program comparing two answer texts; prints PA_SYMBOLIC=True/False. */

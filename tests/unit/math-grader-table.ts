@@ -181,6 +181,12 @@ export const MATH_GRADER_TABLE: GraderCase[] = [
   // The unit list holds single letters ("a"), stripped from a boxed answer wherever they stand alone.
   c("\\boxed{(a+5)(b+2)}", "(a+5)(b+2)", false, "sympy"),
 
+  // Python-syntax answers (e.g. str() of a sympy result): sympy's LaTeX parser rejects "**", so its
+  // Python parser reads the text; but "sqrt(2)" is valid LaTeX to it: s*q*r*t(2), t a function.
+  c("x**2 + 1", "x^2+1", true, "sympy"),
+  c("2*x + 1", "1+2x", true, "sympy"),
+  c("sqrt(2)/2", "\\frac{\\sqrt{2}}{2}", false, "sympy"),
+
   // Text and empty answers.
   c("Evelyn", "Evelyn", true),
   c("evelyn", "Evelyn", true),
