@@ -35,3 +35,15 @@ export function toSftExample(trajectory: Trajectory, studentSystemPrompt: string
   }
   return { messages };
 }
+
+/**
+ * A chain-of-thought record (eval --mode cot) as the reference prepares CoT SFT data: the messages as they
+ * were sent (the CoT system prompt and the question) followed by the chosen reply; no prompt is swapped.
+ */
+export function toCotSftExample(trajectory: Trajectory): SftExample {
+  const messages = trajectory.messages.map((m) => ({ role: m.role, content: m.content }));
+  if (messages.length !== 3 || messages[0]!.role !== "system" || messages[2]!.role !== "assistant") {
+    throw new SftExportError("a CoT record must hold [system, user, assistant] messages");
+  }
+  return { messages };
+}

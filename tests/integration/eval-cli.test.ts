@@ -3,7 +3,7 @@
  * playing scripted completions on real benchmark questions (GSM-Hard, Bamboogle). The completions are
  * written by hand in the student's format; no model produced them.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,8 @@ import { renderSystemPrompt } from "../../src/agent/prompt-pack.ts";
 import { parseRecords } from "../../src/eval/record.ts";
 import type { RunReport } from "../../src/eval/report.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/exec/executor.ts";
+import { SHARD_FILE_NAME } from "../../src/retrieval/shard-format.ts";
+import { buildShardBytes } from "../../src/retrieval/shard-writer.ts";
 import { runCli } from "../support/cli.ts";
 import { startTestServer, type TestServer } from "../support/openai-test-server.ts";
 import { SHARED } from "../support/shared.ts";
@@ -282,6 +284,91 @@ describe("pocket-agent eval", { timeout: 300_000 }, () => {
       clearInterval(watch);
       await doomed.kill();
     }
+  });
+
+  it("runs the CoT baseline: majority of n replies, retrieval before the question, CoT SFT export", async () => {
+    const out = join(dir, "cot");
+    const shardDir = join(dir, "cot-shard");
+    await mkdir(shardDir, { recursive: true });
+    await writeFile(
+      join(shardDir, SHARD_FILE_NAME),
+      buildShardBytes([
+        { title: "Citigroup", text: "Citibank was founded in 1812 as the City Bank of New York." },
+        {
+          title: "James Madison",
+          text: "James Madison was president of the United States from 1809 to 1817.",
+        },
+      ]),
+    );
+    // Two replies for the one question: n = 2, the first wins the 1-1 tie.
+    server = await startTestServer({
+      completions: [
+        "Citibank was founded in 1812; Madison was president then.\n<answer> James Madison </answer>",
+        "<answer>Thomas Jefferson</answer>",
+      ],
+    });
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      BAMBOOGLE,
+      "--limit",
+      "1",
+      "--mode",
+      "cot",
+      "--use-rag",
+      "--shard",
+      shardDir,
+      "--n",
+      "2",
+      "--temperature",
+      "0.7",
+      ...model(server),
+      "--out",
+      out,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const sent = server.requests[0]!.body;
+    expect(sent.n).toBe(2);
+    expect(sent.messages[0]!.role).toBe("system");
+    const question = "Who was president of the United States in the year that Citibank was founded?";
+    expect(sent.messages[1]!.content).toMatch(
+      /^\nRetrieved documents:\n\n===== Document 0, similarity: [\d.]+ =====\n"(Citigroup|James Madison)"/,
+    );
+    expect(sent.messages[1]!.content.endsWith(`\n${question}`)).toBe(true);
+    const [record] = await readRecords(out);
+    expect(record!.trajectory.answer).toBe("James Madison");
+    expect(record!.score.correct).toBe(true);
+    expect(record!.trajectory.settings).toMatchObject({ promptPack: "cot:default", maxSteps: 0, n: 2 });
+    expect((await readReport(out)).settings).toMatchObject({ mode: "cot" });
+
+    const sft = join(dir, "cot-sft.jsonl");
+    const exported = await runCli(["sft", "export", "--in", join(out, "trajectories.jsonl"), "--out", sft]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const example = JSON.parse((await readFile(sft, "utf8")).trim()) as {
+      messages: { role: string; content: string }[];
+    };
+    expect(example.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+    expect(example.messages[0]!.content).toBe(sent.messages[0]!.content);
+    expect(example.messages[2]!.content).toContain("<answer> James Madison </answer>");
+  });
+
+  it("refuses --use-rag without a shard", async () => {
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      BAMBOOGLE,
+      "--mode",
+      "cot",
+      "--use-rag",
+      "--base-url",
+      "http://127.0.0.1:9/v1",
+      "--model",
+      "m",
+      "--out",
+      join(dir, "cot-no-shard"),
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--use-rag retrieves from a shard: give --shard DIR/);
   });
 
   it("runs questions concurrently, one Pyodide worker each", async () => {

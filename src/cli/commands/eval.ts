@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { resolveSampling, runAgent } from "../../agent/loop.ts";
 import type { PromptPack } from "../../agent/prompt-pack.ts";
 import { type Benchmark, parseBenchmark, selectExamples, type TaskKind } from "../../eval/benchmark.ts";
+import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import type { SymbolicEqual } from "../../eval/math.ts";
 import { openRunOutput } from "../../eval/node/output.ts";
 import { readSource } from "../../eval/node/read-source.ts";
@@ -29,6 +30,7 @@ import {
   packFromOptions,
   positiveInt,
 } from "../setup.ts";
+import { cotPromptName, cotRunner, NO_EXECUTOR } from "./cot-run.ts";
 
 /** Options shared by eval and teach: the model, the pack, sampling, the shard and the run's shape. */
 export interface BenchmarkRunOptions extends AgentCliOptions {
@@ -42,6 +44,10 @@ export interface BenchmarkRunOptions extends AgentCliOptions {
   judgeApiKey?: string;
   /** Resume a folder whose records were made with other settings. */
   force?: boolean;
+  /** eval only: "cot" runs the chain-of-thought baseline instead of the agent. */
+  mode?: "agent" | "cot";
+  cotPrompt?: string;
+  useRag?: boolean;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -88,6 +94,20 @@ export function registerEval(program: Command): void {
       .requiredOption(
         "--benchmark <file-or-url...>",
         "benchmark JSON: {metadata, examples: [{id, question, answer}]}; several sets run one after another",
+      )
+      .option(
+        "--mode <mode>",
+        "agent (default) or cot: the chain-of-thought baseline (one answer, or the majority of --n samples)",
+        modeName,
+        "agent",
+      )
+      .option(
+        "--cot-prompt <file>",
+        "with --mode cot: a YAML whose system_prompt is the CoT prompt (e.g. the reference's teacher_model.yaml)",
+      )
+      .option(
+        "--use-rag",
+        "with --mode cot: put the shard's passages for the question before it (needs --shard)",
       )
       .option(
         "--preset <name>",
@@ -197,19 +217,31 @@ export async function runBenchmark(
   const sympy = benchmark.kind === "math" ? lazySympyChecker() : undefined;
   const score = createScorer(judge, sympy ? { symbolic: sympy.symbolic } : {});
   const pack = await packFromOptions(options.promptPack);
+  const cot = options.mode === "cot";
+  const promptPackName = cot ? `${COT_PACK_PREFIX}${cotPromptName(options)}` : pack.name;
   const output = await openRunOutput(options.out, spec.recordsName);
   if (output.finished.size > 0 && !options.force) {
-    const sampling = resolveSampling({
+    const plain = {
       n: options.n,
       temperature: options.temperature,
       topP: options.topP,
       maxTokens: options.maxTokens,
       seed: options.seed,
-    });
+    };
+    // A CoT run samples as told; the agent applies SAG's defaults when n > 1.
+    const sampling = cot
+      ? plain
+      : resolveSampling({
+          n: options.n,
+          temperature: options.temperature,
+          topP: options.topP,
+          maxTokens: options.maxTokens,
+          seed: options.seed,
+        });
     const mismatch = settingsMismatch(await output.readAll(), {
       role: spec.role,
-      promptPack: pack.name,
-      maxSteps: options.maxSteps,
+      promptPack: promptPackName,
+      maxSteps: cot ? 0 : options.maxSteps,
       n: sampling.n,
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -231,19 +263,20 @@ export async function runBenchmark(
     role: spec.role,
     ...agentSettings(options, pack),
   };
-  const runOne =
-    spec.runOne?.({ engine, pack, benchmark, agentOptions, score }) ??
-    (async (example, executor, signal) => {
-      const trajectory = await runAgent(example.question, { ...agentOptions, engine, executor, signal });
-      return {
-        id: example.id,
-        question: example.question,
-        gold: example.answer,
-        kind: benchmark.kind,
-        score: await score(benchmark.kind, trajectory.answer, example, signal),
-        trajectory,
-      };
-    });
+  const runOne = cot
+    ? await cotRunner(options, benchmark, engine, score)
+    : (spec.runOne?.({ engine, pack, benchmark, agentOptions, score }) ??
+      (async (example, executor, signal) => {
+        const trajectory = await runAgent(example.question, { ...agentOptions, engine, executor, signal });
+        return {
+          id: example.id,
+          question: example.question,
+          gold: example.answer,
+          kind: benchmark.kind,
+          score: await score(benchmark.kind, trajectory.answer, example, signal),
+          trajectory,
+        };
+      }));
 
   const label = spec.label ?? `eval ${benchmark.name}`;
   if (benchmark.withoutAnswer.length) {
@@ -270,11 +303,13 @@ export async function runBenchmark(
       examples: todo,
       concurrency: options.concurrency,
       signal: controller.signal,
-      createExecutor: () =>
-        createNodeExecutor({
-          timeoutMs: options.actionTimeout * 1000,
-          ...(options.shard ? { shard: { path: options.shard } } : {}),
-        }),
+      createExecutor: async () =>
+        cot
+          ? NO_EXECUTOR
+          : createNodeExecutor({
+              timeoutMs: options.actionTimeout * 1000,
+              ...(options.shard ? { shard: { path: options.shard } } : {}),
+            }),
       runOne,
       onRecord: async (record) => {
         await output.append(record);
@@ -300,8 +335,9 @@ export async function runBenchmark(
     settings: {
       source: benchmark.source,
       role: spec.role,
-      promptPack: pack.name,
-      maxSteps: options.maxSteps,
+      mode: cot ? "cot" : "agent",
+      promptPack: promptPackName,
+      maxSteps: cot ? 0 : options.maxSteps,
       n: options.n,
       temperature: options.temperature,
       topP: options.topP,
@@ -345,6 +381,11 @@ function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number of at least 0");
   return n;
+}
+
+function modeName(value: string): "agent" | "cot" {
+  if (value !== "agent" && value !== "cot") throw new InvalidArgumentError("expected agent or cot");
+  return value;
 }
 
 function presetName(value: string): "reference" {

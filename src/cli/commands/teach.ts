@@ -18,8 +18,9 @@ import {
   loadCotPrompt,
 } from "../../distill/first-thought.ts";
 import { firstStepPrefixStrategy } from "../../distill/prefix.ts";
-import { toSftExample } from "../../distill/sft.ts";
+import { toCotSftExample, toSftExample } from "../../distill/sft.ts";
 import { parseBenchmark } from "../../eval/benchmark.ts";
+import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
@@ -179,7 +180,13 @@ export function registerSft(program: Command): void {
           continue;
         }
         try {
-          lines.push(JSON.stringify(toSftExample(record.trajectory, system)));
+          // CoT records (eval --mode cot) keep their CoT prompt; agent records get the student prompt.
+          const cot = record.trajectory.settings.promptPack.startsWith(COT_PACK_PREFIX);
+          lines.push(
+            JSON.stringify(
+              cot ? toCotSftExample(record.trajectory) : toSftExample(record.trajectory, system),
+            ),
+          );
         } catch (error) {
           throw new Error(`${options.in}: record ${record.id}: ${(error as Error).message}`);
         }
