@@ -275,6 +275,22 @@ describe("the relay", () => {
     expect(await escaped<number>("return 2 + 2")).toBe(4);
   });
 
+  it("a message nested deeper than the host's deserializer can take ends the sandbox instead", async () => {
+    // ~1,900 levels passed this thread's and the relay's serializers, then overflowed the host's stack in
+    // Node's IPC deserializer (an uncaught RangeError); a chain hidden behind shallow references too.
+    for (const build of [
+      "let v = 1; for (let i = 0; i < 1900; i++) v = [v];",
+      "const v = []; let prev = v; const chain = []; for (let i = 0; i < 1900; i++) { const n = []; prev.push(n); chain.push(n); prev = n; } v.push(...chain.reverse());",
+    ]) {
+      const victim = await spawnNodeWorker(resolveRuntimeConfig({}), { testHooks: true });
+      await victim.api.runJavaScriptForTest(capture);
+      void victim.api
+        .runJavaScriptForTest(`${build} globalThis.relayPort.postMessage({ v }); return 1;`)
+        .catch(() => undefined);
+      expect(await victim.died).toMatch(/exit code 6: python sandbox: a reply nested over \d+ levels/);
+    }
+  });
+
   it("a forged result whose finalAnswer is not plain JSON is a crash, not an answer", () => {
     const forged = { logs: "", output: "x", isFinalAnswer: true };
     const cyclic: Record<string, unknown> = {};

@@ -16,6 +16,35 @@ if (!send) {
   process.exit(2);
 }
 
+// Nesting deeper than this is not passed on either: Node's IPC deserializer in the host recurses, and a
+// message ~1,900 levels deep (accepted by this thread's serializer) overflowed the host's stack there, an
+// uncaught RangeError. Results are a few levels deep (a final answer: JSON of the model's nesting).
+const MAX_REPLY_DEPTH = 512;
+// Counted as a tree (shared objects once per path), so that cycles and DAGs that fan out stop it too.
+const MAX_REPLY_NODES = 5_000_000;
+
+/** Whether `root` stays within the depth and node limits (iterative: it must not overflow here either). */
+function shallowEnough(root) {
+  const stack = [[root, 0]];
+  let nodes = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop();
+    if (value === null || typeof value !== "object") continue;
+    if (depth > MAX_REPLY_DEPTH || ++nodes > MAX_REPLY_NODES) return false;
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) continue;
+    if (value instanceof Map) {
+      for (const [k, v] of value) stack.push([k, depth + 1], [v, depth + 1]);
+    } else if (value instanceof Set) {
+      for (const v of value) stack.push([v, depth + 1]);
+    }
+    for (const key of Reflect.ownKeys(value)) {
+      const d = Object.getOwnPropertyDescriptor(value, key);
+      if (d && "value" in d) stack.push([d.value, depth + 1]);
+    }
+  }
+  return true;
+}
+
 let worker;
 let interrupt;
 
@@ -35,6 +64,12 @@ function start({ bundle, workerData }) {
         `python sandbox: a reply of ${bytes} bytes is over the ${MAX_REPLY_BYTES}-byte limit\n`,
       );
       process.exit(5);
+    }
+    if (!shallowEnough(message)) {
+      process.stderr.write(
+        `python sandbox: a reply nested over ${MAX_REPLY_DEPTH} levels (or over ${MAX_REPLY_NODES} objects)\n`,
+      );
+      process.exit(6);
     }
     // Enveloped: at the top of an IPC message, a `cmd` starting with NODE_ is one of Node's own (handle
     // passing); forged by the worker and passed on bare, it reached the host's internals (a NODE_HANDLE_ACK
