@@ -22,7 +22,7 @@ What it does:
   here are exactly llama.cpp's (the GGUF step checks it).
 - Data: the programmatic teacher right-aligns the expression after `result =` (see
   src/distill/arithmetic.ts), so copying it from the question is a fixed-distance lookup; the student
-  learns that in a few hundred steps (unaligned, it had not learned to copy after 450 steps).
+  learns that in ~200 steps (unaligned, two attempts of 200 and 250 steps had not started to copy).
 - Text: each SFT example rendered as Qwen2.5's chat template renders it (the GGUF carries that
   template): "<|im_start|>{role}\\n{content}<|im_end|>\\n" per message. Loss on the assistant turns only
   (their content and the closing <|im_end|>), never on the system prompt, the task or observations.
