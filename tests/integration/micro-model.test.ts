@@ -48,6 +48,47 @@ describe("the micro-student GGUF", () => {
     expect(JSON.parse(result.stdout).answer).toBe(392);
   });
 
+  it("SAG at temperature 0 gives n identical candidates on every question (no corrupted candidate)", async () => {
+    // Side-by-side decoding in node-llama-cpp 3.21.1 used to corrupt a token or two in 25-35% of such
+    // questions; the model is certain of every token, so greedy candidates must be equal.
+    const benchmark = join(dir, "arithmetic_greedy.json");
+    await writeFile(
+      benchmark,
+      JSON.stringify({
+        metadata: { dataset_info: { name: "arith" } },
+        examples: arithmeticQuestions(15, 77),
+      }),
+    );
+    const out = join(dir, "greedy");
+    const result = await runCli([
+      "eval",
+      "--benchmark",
+      benchmark,
+      "--task",
+      "math",
+      "--out",
+      out,
+      ...local,
+      "--n",
+      "5",
+      "--temperature",
+      "0",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const records = (await readFile(join(out, "trajectories.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(15);
+    const differing = records.filter((r) =>
+      r.trajectory.steps.some(
+        (s: { candidates?: { completion: string }[] }) =>
+          new Set((s.candidates ?? []).map((c) => c.completion)).size > 1,
+      ),
+    );
+    expect(differing.map((r) => r.id)).toEqual([]);
+  });
+
   it("eval scores it on fresh questions of the family (a seed the training set did not use)", async () => {
     const benchmark = join(dir, "arithmetic_fresh.json");
     const examples = arithmeticQuestions(10, 2024);

@@ -3,9 +3,10 @@
  * there), no server. This side renders the model's own chat template, tokenizes, samples token by token
  * and turns tokens back into text; loading lives in load.ts, prefix sharing in prefix-cache.ts.
  *
- * SAG without n prefills: the prompt is evaluated once; the n candidates are decoded in batches of as
- * many context sequences as the engine has (side by side, one llama.cpp batch per token), each sequence
- * holding a copy of the prompt's KV cache. Consecutive requests reuse whatever prefix is still cached.
+ * SAG without n prefills: the prompt is evaluated once; the n candidates are decoded one after another,
+ * each on a context sequence holding a copy of the prompt's KV cache (side-by-side decoding corrupted
+ * candidates with node-llama-cpp 3.21.1, see run()). Consecutive requests reuse whatever prefix is still
+ * cached.
  * The last prompt token is always evaluated with each candidate, alone, so a given seed samples from the
  * same logits however the prefix got into the cache: the same request and seed give the same text.
  */
@@ -24,7 +25,7 @@ import { PrefixCache, type PrefixStats } from "./prefix-cache.ts";
 
 export interface LlamaCppEngineParts {
   model: LlamaModel;
-  /** The context's sequences: candidates decode side by side on them (at least one). */
+  /** The context's sequences: each candidate of a request decodes on its own (at least one). */
   sequences: LlamaContextSequence[];
   /** Shown in traces, e.g. the GGUF's file name. */
   modelName: string;
@@ -126,26 +127,23 @@ export class LlamaCppEngine implements Engine {
     let completionTokens = 0;
     while (completions.length < n) {
       const sequences = await this.prefixes.hold(prefix, n - completions.length);
-      const batch = await Promise.allSettled(
-        sequences.map((sequence, j) => {
-          const i = completions.length + j;
-          return this.complete(sequence, last, request, {
-            maxTokens,
-            sampling: {
-              temperature: request.temperature,
-              topP: request.topP,
-              seed: request.seed === undefined ? undefined : request.seed + i,
-            },
-            onToken: n === 1 ? request.onToken : undefined,
-          });
-        }),
-      );
-      // Every candidate of the batch has settled, so no decode is left running on a sequence.
-      for (const outcome of batch) if (outcome.status === "rejected") throw outcome.reason;
-      for (const outcome of batch) {
-        if (outcome.status !== "fulfilled") continue;
-        completions.push(outcome.value.completion);
-        completionTokens += outcome.value.tokens;
+      // One candidate after another, each on its own copy of the prompt's cache. Decoding them side by
+      // side (one llama.cpp batch per token) corrupted candidates with node-llama-cpp 3.21.1: at n 5 and
+      // temperature 0, 9-14 of 40 questions got greedy candidates that differed by a token or two;
+      // decoded in turn, none did (tests/integration/micro-model.test.ts).
+      for (const [j, sequence] of sequences.entries()) {
+        const i = completions.length;
+        const { completion, tokens } = await this.complete(sequence, last, request, {
+          maxTokens,
+          sampling: {
+            temperature: request.temperature,
+            topP: request.topP,
+            seed: request.seed === undefined ? undefined : request.seed + i,
+          },
+          onToken: n === 1 && j === 0 ? request.onToken : undefined,
+        });
+        completions.push(completion);
+        completionTokens += tokens;
       }
     }
     // The prompt is evaluated once for all n completions, so it is counted once.

@@ -16,8 +16,8 @@ export interface LlamaCppLoadOptions {
   /** "auto" uses a GPU when llama.cpp finds one (default); false forces the CPU. */
   gpu?: "auto" | false;
   /**
-   * Context sequences, i.e. how many candidates decode side by side when n > 1 (default 1: candidates
-   * then decode one after another, still on one evaluation of the prompt). Each one costs a KV cache.
+   * Context sequences, i.e. how many candidates of a request get their own copy of the prompt's KV cache
+   * (default 1: each candidate then re-uses the one sequence). Each one costs a KV cache.
    */
   parallel?: number;
   /** CPU threads for evaluation (default: node-llama-cpp's choice, the machine's math cores). */

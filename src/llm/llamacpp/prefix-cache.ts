@@ -32,7 +32,7 @@ export class PrefixCache {
     if (sequences.length === 0) throw new Error("PrefixCache needs at least one context sequence");
   }
 
-  /** How many sequences can decode side by side. */
+  /** How many sequences hold a copy of the prompt at once (one per candidate of a request). */
   get size(): number {
     return this.sequences.length;
   }
