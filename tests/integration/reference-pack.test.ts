@@ -131,7 +131,7 @@ describe("pack reference", () => {
     expect(requests.every((r) => r.startsWith("/repo/"))).toBe(true);
   });
 
-  it("with the built pack, golden A's requests are the reference's byte for byte", async () => {
+  it("with the built pack, golden A and C and the budget-exhausted call are the reference's byte for byte", async () => {
     const pack = loadPromptPack(
       buildReferencePack(await fetchReferenceSources(standInSource())),
       "built",
@@ -143,6 +143,28 @@ describe("pack reference", () => {
       const engine = new ReplayEngine(g.scripted_completions, "golden A");
       await runAgent(g.question, { engine, executor, pack });
       expect(engine.requests.map((r) => r.messages)).toEqual(g.calls.map((c) => c.messages));
+      // Golden C: byte for byte up to its parse-error observation, whose wording is ours (layout checked
+      // in golden.test.ts).
+      const c = golden("C");
+      const engineC = new ReplayEngine(c.scripted_completions, "golden C");
+      await runAgent(c.question, { engine: engineC, executor, pack });
+      expect(engineC.requests.slice(0, 2).map((r) => r.messages)).toEqual(
+        c.calls.slice(0, 2).map((x) => x.messages),
+      );
+      expect(engineC.requests[2]!.messages.slice(0, -1)).toEqual(c.calls[2]!.messages.slice(0, -1));
+      // The budget-exhausted call: golden A stopped after step 1.
+      const budget = new ReplayEngine([g.scripted_completions[0]!, "392"], "golden A, budget 1");
+      await runAgent(g.question, { engine: budget, executor, pack, maxSteps: 1 });
+      const [, task, assistant, observation] = g.calls[1]!.messages;
+      expect(budget.requests[1]!.messages).toEqual([
+        { role: "system", content: pack.finalAnswerPre },
+        task,
+        assistant,
+        {
+          role: "user",
+          content: `${observation!.content}Based on the above, please provide an answer to the following user task:\n${g.question}`,
+        },
+      ]);
       expect(
         engine.requests.every(
           (r) => JSON.stringify(r.extraBody) === '{"chat_template_kwargs":{"enable_thinking":false}}',
