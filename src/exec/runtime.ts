@@ -230,40 +230,44 @@ function fatalResult(detail: string): RawResult {
   };
 }
 
+/** Globals that open connections or load code, in a browser worker or in Node. */
+export const NETWORK_PRIMITIVES = [
+  "fetch",
+  "XMLHttpRequest",
+  "WebSocket",
+  "WebSocketStream",
+  "EventSource",
+  "importScripts",
+  "WebTransport",
+  "RTCPeerConnection",
+  "Request",
+  "navigator",
+  // Node: pyodide's loader leaves a global require() serving fs, child_process and ws.
+  "require",
+];
+
+/**
+ * Makes `target[name]` undefined for good (non-writable, non-configurable), or deletes it when it cannot be
+ * redefined; false when neither works (the member stays, and callers that check will see it).
+ */
+export function removeMember(target: Record<string, unknown>, name: string): boolean {
+  try {
+    Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false });
+    return true;
+  } catch {
+    try {
+      return delete target[name];
+    } catch {
+      return false;
+    }
+  }
+}
+
 /**
  * Removes the network primitives from a worker's global scope once Pyodide is set up, so nothing the model
  * runs can use them even if it escaped the Python sandbox. The host keeps its own references first if it
- * still needs them (e.g. to fetch package archives).
+ * still needs them (e.g. to fetch package archives). Returns the names removed.
  */
 export function removeNetworkPrimitives(scope: Record<string, unknown>): string[] {
-  const names = [
-    "fetch",
-    "XMLHttpRequest",
-    "WebSocket",
-    "WebSocketStream",
-    "EventSource",
-    "importScripts",
-    "WebTransport",
-    "RTCPeerConnection",
-    "Request",
-    "navigator",
-    // Node: pyodide's loader leaves a global require() serving fs, child_process and ws.
-    "require",
-  ];
-  const removed: string[] = [];
-  for (const name of names) {
-    if (!(name in scope)) continue;
-    try {
-      Object.defineProperty(scope, name, { value: undefined, writable: false, configurable: false });
-      removed.push(name);
-    } catch {
-      try {
-        delete scope[name];
-        removed.push(name);
-      } catch {
-        // non-configurable: left as is, reported by the absence in `removed`
-      }
-    }
-  }
-  return removed;
+  return NETWORK_PRIMITIVES.filter((name) => name in scope && removeMember(scope, name));
 }

@@ -26,6 +26,7 @@
 import fs from "node:fs";
 import { register } from "node:module";
 import { MessageChannel } from "node:worker_threads";
+import { NETWORK_PRIMITIVES, removeMember } from "../runtime.ts";
 
 /** Runs in Node's module-hooks thread: refuses every resolution after the "lock" message. */
 const HOOKS_SOURCE = `
@@ -141,30 +142,12 @@ const PROCESS_MEMBERS = [
 ];
 
 /** Global names that open connections, load code, or hand out Node's module system. */
-const GLOBAL_MEMBERS = [
-  "fetch",
-  "XMLHttpRequest",
-  "WebSocket",
-  "WebSocketStream",
-  "EventSource",
-  "Request",
-  "navigator",
-  "require",
-  "module",
-  "importScripts",
-];
+const GLOBAL_MEMBERS = [...NETWORK_PRIMITIVES, "module"];
 
-function remove(target: Record<string, unknown>, name: string): void {
-  if (!(name in target)) return;
-  try {
-    Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false });
-  } catch {
-    // A non-configurable member: verifyLockdown reports it if it is still usable.
-    try {
-      delete target[name];
-    } catch {}
-  }
-}
+/** A member that cannot be removed stays: verifyLockdown reports it if it is still usable. */
+const remove = (target: Record<string, unknown>, name: string): void => {
+  if (name in target) removeMember(target, name);
+};
 
 /** Removes the process members and globals above. */
 export function scrubRealm(): void {
