@@ -440,16 +440,8 @@ export function checkRawResult(raw: unknown): RawResult {
         typeof error.type === "string" &&
         typeof error.message === "string"));
   if (wellFormed) return r as RawResult;
-  return {
-    logs: "",
-    output: "None",
-    isFinalAnswer: false,
-    fatal: true,
-    error: {
-      type: "InterpreterCrash",
-      message: "Code execution failed due to: InterpreterCrash: the Python worker sent a malformed result",
-    },
-  };
+  const crash = "Code execution failed due to: InterpreterCrash: the Python worker sent a malformed result";
+  return { ...errorResult("InterpreterCrash", crash), fatal: true };
 }
 
 function errorResult(type: string, message: string): RawResult {
