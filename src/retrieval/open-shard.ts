@@ -11,7 +11,11 @@ import { type OpenShardOptions, openShard, type Shard } from "./shard-reader.ts"
 export async function loadShardBytes(source: ShardSource): Promise<Uint8Array> {
   if ("bytes" in source) return source.bytes;
   if ("url" in source) {
-    const response = await fetch(source.url);
+    const response = await fetch(source.url).catch((err: unknown) => {
+      throw new Error(
+        `cannot fetch shard ${source.url}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
     if (!response.ok) throw new Error(`cannot fetch shard ${source.url}: HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }

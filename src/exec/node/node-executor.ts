@@ -13,6 +13,7 @@ import { realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Remote, wrap } from "comlink";
+import { loadShardBytes } from "../../retrieval/open-shard.ts";
 import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
 import type { RuntimeConfig } from "../runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
@@ -64,11 +65,7 @@ export async function createNodeExecutor(options: NodeExecutorOptions = {}): Pro
  */
 async function shardForSandbox(source: ShardSource | undefined): Promise<ShardSource | undefined> {
   if (!source || !("url" in source)) return source;
-  const response = await fetch(source.url).catch((err: unknown) => {
-    throw new Error(`cannot fetch shard ${source.url}: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  if (!response.ok) throw new Error(`cannot fetch shard ${source.url}: HTTP ${response.status}`);
-  return { bytes: new Uint8Array(await response.arrayBuffer()) };
+  return { bytes: await loadShardBytes(source) };
 }
 
 /** Node's permission flag: stable as --permission since 22.13 / 23.5, experimental before. */
