@@ -47,21 +47,21 @@ export async function cotRunner(
   if (options.useRag && !options.shard) throw new Error("--use-rag retrieves from a shard: give --shard DIR");
   const searcher =
     options.useRag && options.shard ? await openShardSearcher({ path: options.shard }) : undefined;
+  // As given: no SAG defaults for a CoT run.
+  const sampling = {
+    n: options.n,
+    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+    ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
   return async (example, _executor, signal) => {
     const started = performance.now();
     const retrieved = searcher
       ? formatRetrievedDocuments(searcher.search(example.question, RAG_PASSAGES))
       : undefined;
     const messages = cotMessages(systemPrompt, example.question, retrieved);
-    const result = await engine.generate({
-      messages,
-      n: options.n,
-      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      ...(options.topP !== undefined ? { topP: options.topP } : {}),
-      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      signal,
-    });
+    const result = await engine.generate({ messages, ...sampling, signal });
     const replies = result.completions.map((c) => c.text);
     if (!replies.length) throw new Error(`the model gave no completion for question ${example.id}`);
     const { answer, index } = cotAnswer(benchmark.kind, replies);
@@ -73,13 +73,7 @@ export async function cotRunner(
       engine: engine.info,
       model: result.model,
       promptName: cotPromptName(options),
-      settings: {
-        n: options.n,
-        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-        ...(options.topP !== undefined ? { topP: options.topP } : {}),
-        ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      },
+      settings: sampling,
       ...(result.usage ? { usage: result.usage } : {}),
       durationMs: performance.now() - started,
     });
