@@ -11,9 +11,9 @@
  * Usage: node bin/run-ts.js scripts/micro-gguf.ts WEIGHTS.json WEIGHTS.bin OUT.gguf
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { encodeGguf, type GgufTensor, type GgufValue } from "../tests/support/gguf-writer.ts";
+import { encodeGguf, type GgufTensor } from "../tests/support/gguf-writer.ts";
 import { QWEN25_CHAT_TEMPLATE } from "../tests/support/qwen25-chat-template.ts";
-import { SPECIAL_TOKENS, tinyVocabulary } from "../tests/support/tiny-gguf.ts";
+import { qwen2Metadata, SPECIAL_TOKENS, tinyVocabulary } from "../tests/support/tiny-gguf.ts";
 
 interface Manifest {
   config: {
@@ -45,31 +45,22 @@ const weights = await readFile(weightsPath);
 // 256 byte tokens (id = byte value) in GPT-2's byte-to-unicode spelling, then the ChatML specials.
 const tokens = [...tinyVocabulary().tokens.slice(0, 256), ...SPECIAL_TOKENS];
 const tokenTypes = tokens.map((_, i) => (i < 256 ? 1 : 3));
-const id = (token: string) => tokens.indexOf(token);
 const c = manifest.config;
-const metadata: Array<[string, GgufValue]> = [
-  ["general.architecture", { type: "string", value: "qwen2" }],
-  ["general.name", { type: "string", value: "pocket-agent micro-student (arithmetic; test/demo model)" }],
-  ["general.file_type", { type: "u32", value: 0 }],
-  ["qwen2.context_length", { type: "u32", value: c.context }],
-  ["qwen2.embedding_length", { type: "u32", value: c.hidden }],
-  ["qwen2.block_count", { type: "u32", value: c.layers }],
-  ["qwen2.feed_forward_length", { type: "u32", value: c.ffn }],
-  ["qwen2.attention.head_count", { type: "u32", value: c.heads }],
-  ["qwen2.attention.head_count_kv", { type: "u32", value: c.kv_heads }],
-  ["qwen2.rope.freq_base", { type: "f32", value: c.rope_theta }],
-  ["qwen2.attention.layer_norm_rms_epsilon", { type: "f32", value: c.eps }],
-  ["tokenizer.ggml.model", { type: "string", value: "gpt2" }],
-  ["tokenizer.ggml.pre", { type: "string", value: "qwen2" }],
-  ["tokenizer.ggml.tokens", { type: "string[]", value: tokens }],
-  ["tokenizer.ggml.token_type", { type: "i32[]", value: tokenTypes }],
-  ["tokenizer.ggml.merges", { type: "string[]", value: [] }],
-  ["tokenizer.ggml.eos_token_id", { type: "u32", value: id("<|im_end|>") }],
-  ["tokenizer.ggml.padding_token_id", { type: "u32", value: id("<|endoftext|>") }],
-  ["tokenizer.ggml.bos_token_id", { type: "u32", value: id("<|endoftext|>") }],
-  ["tokenizer.ggml.add_bos_token", { type: "bool", value: false }],
-  ["tokenizer.chat_template", { type: "string", value: QWEN25_CHAT_TEMPLATE }],
-];
+const metadata = qwen2Metadata(
+  "pocket-agent micro-student (arithmetic; test/demo model)",
+  {
+    contextLength: c.context,
+    hidden: c.hidden,
+    layers: c.layers,
+    feedForward: c.ffn,
+    heads: c.heads,
+    kvHeads: c.kv_heads,
+    ropeFreqBase: c.rope_theta,
+    rmsEps: c.eps,
+  },
+  { tokens, tokenTypes, merges: [] },
+  QWEN25_CHAT_TEMPLATE,
+);
 const tensors: GgufTensor[] = manifest.tensors.map((t) => ({
   name: t.name,
   dims: t.dims,

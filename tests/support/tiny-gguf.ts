@@ -127,29 +127,41 @@ function modelTensors(vocabSize: number, specialIds: readonly number[], seed: nu
   return tensors;
 }
 
-export interface TinyGgufOptions {
-  /** Chat template stored as tokenizer.chat_template (default: Qwen2.5's; null: none). */
-  chatTemplate?: string | null;
-  seed?: number;
+/** The shape of a qwen2 decoder, as its GGUF metadata states it. */
+export interface Qwen2Shape {
+  contextLength: number;
+  hidden: number;
+  layers: number;
+  feedForward: number;
+  heads: number;
+  kvHeads: number;
+  ropeFreqBase: number;
+  rmsEps: number;
 }
 
-/** The bytes of the tiny model's GGUF file. */
-export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
-  const vocab = tinyVocabulary();
+/**
+ * The metadata of a qwen2 GGUF with a GPT-2-style byte-level vocabulary and ChatML specials (end of turn
+ * <|im_end|>, padding and BOS <|endoftext|>, no BOS added); the chat template is left out when null.
+ */
+export function qwen2Metadata(
+  name: string,
+  shape: Qwen2Shape,
+  vocab: TinyVocabulary,
+  chatTemplate: string | null,
+): Array<[string, GgufValue]> {
   const id = (token: string) => vocab.tokens.indexOf(token);
-  const m = TINY_MODEL;
   const metadata: Array<[string, GgufValue]> = [
     ["general.architecture", { type: "string", value: "qwen2" }],
-    ["general.name", { type: "string", value: "tiny-random-qwen2 (test model)" }],
+    ["general.name", { type: "string", value: name }],
     ["general.file_type", { type: "u32", value: 0 }],
-    ["qwen2.context_length", { type: "u32", value: m.contextLength }],
-    ["qwen2.embedding_length", { type: "u32", value: m.hidden }],
-    ["qwen2.block_count", { type: "u32", value: m.layers }],
-    ["qwen2.feed_forward_length", { type: "u32", value: m.feedForward }],
-    ["qwen2.attention.head_count", { type: "u32", value: m.heads }],
-    ["qwen2.attention.head_count_kv", { type: "u32", value: m.kvHeads }],
-    ["qwen2.rope.freq_base", { type: "f32", value: 1_000_000 }],
-    ["qwen2.attention.layer_norm_rms_epsilon", { type: "f32", value: 1e-6 }],
+    ["qwen2.context_length", { type: "u32", value: shape.contextLength }],
+    ["qwen2.embedding_length", { type: "u32", value: shape.hidden }],
+    ["qwen2.block_count", { type: "u32", value: shape.layers }],
+    ["qwen2.feed_forward_length", { type: "u32", value: shape.feedForward }],
+    ["qwen2.attention.head_count", { type: "u32", value: shape.heads }],
+    ["qwen2.attention.head_count_kv", { type: "u32", value: shape.kvHeads }],
+    ["qwen2.rope.freq_base", { type: "f32", value: shape.ropeFreqBase }],
+    ["qwen2.attention.layer_norm_rms_epsilon", { type: "f32", value: shape.rmsEps }],
     ["tokenizer.ggml.model", { type: "string", value: "gpt2" }],
     ["tokenizer.ggml.pre", { type: "string", value: "qwen2" }],
     ["tokenizer.ggml.tokens", { type: "string[]", value: vocab.tokens }],
@@ -160,9 +172,29 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
     ["tokenizer.ggml.bos_token_id", { type: "u32", value: id("<|endoftext|>") }],
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: false }],
   ];
-  const chatTemplate = options.chatTemplate === undefined ? QWEN25_CHAT_TEMPLATE : options.chatTemplate;
   if (chatTemplate !== null)
     metadata.push(["tokenizer.chat_template", { type: "string", value: chatTemplate }]);
+  return metadata;
+}
+
+export interface TinyGgufOptions {
+  /** Chat template stored as tokenizer.chat_template (default: Qwen2.5's; null: none). */
+  chatTemplate?: string | null;
+  seed?: number;
+}
+
+/** The bytes of the tiny model's GGUF file. */
+export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
+  const vocab = tinyVocabulary();
+  const m = TINY_MODEL;
+  const chatTemplate = options.chatTemplate === undefined ? QWEN25_CHAT_TEMPLATE : options.chatTemplate;
+  const metadata = qwen2Metadata(
+    "tiny-random-qwen2 (test model)",
+    { ...m, ropeFreqBase: 1_000_000, rmsEps: 1e-6 },
+    vocab,
+    chatTemplate,
+  );
+  const id = (token: string) => vocab.tokens.indexOf(token);
   const specialIds = SPECIAL_TOKENS.map(id);
   return encodeGguf(metadata, modelTensors(vocab.tokens.length, specialIds, options.seed ?? 1234));
 }
