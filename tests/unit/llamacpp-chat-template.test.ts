@@ -4,8 +4,8 @@
  * what vLLM sends to the model; the expected strings below follow from reading the template.
  */
 import { describe, expect, it } from "vitest";
+import { renderChatPrompt } from "../../src/llm/chat-template.ts";
 import type { ChatMessage } from "../../src/llm/engine.ts";
-import { renderChatPrompt } from "../../src/llm/llamacpp/chat-template.ts";
 import { QWEN25_CHAT_TEMPLATE } from "../support/qwen25-chat-template.ts";
 
 const render = (messages: ChatMessage[]) => renderChatPrompt(QWEN25_CHAT_TEMPLATE, messages);

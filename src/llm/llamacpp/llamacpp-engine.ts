@@ -11,6 +11,7 @@
  * same logits however the prefix got into the cache: the same request and seed give the same text.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { renderChatPrompt } from "../chat-template.ts";
 import {
   type Completion,
   type Engine,
@@ -19,7 +20,6 @@ import {
   type GenerateRequest,
   type GenerateResult,
 } from "../engine.ts";
-import { renderChatPrompt } from "./chat-template.ts";
 import { CompletionText } from "./completion-text.ts";
 import { PrefixCache, type PrefixStats } from "./prefix-cache.ts";
 
