@@ -1,0 +1,96 @@
+/**
+ * A local HTTP file server for download tests: serves in-memory files with Range requests, ETags and
+ * If-Range as real download hosts do, records every request, and can be told to break a response
+ * part-way through (to test resuming) or to ignore ranges.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ServedFile {
+  body: Uint8Array;
+  etag?: string;
+}
+
+export interface FileServerOptions {
+  /** Break the connection after this many body bytes, for the next `times` responses (default 1). */
+  cutAfterBytes?: number;
+  cutTimes?: number;
+  /** Answer every request with the whole file (200), as some servers do. */
+  ignoreRange?: boolean;
+}
+
+export interface FileServerRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface FileServer {
+  url: string;
+  requests: FileServerRequest[];
+  files: Map<string, ServedFile>;
+  options: FileServerOptions;
+  close(): Promise<void>;
+}
+
+export async function startFileServer(
+  files: Record<string, ServedFile>,
+  options: FileServerOptions = {},
+): Promise<FileServer> {
+  const served = new Map(Object.entries(files));
+  const requests: FileServerRequest[] = [];
+  let cutsLeft = options.cutAfterBytes === undefined ? 0 : (options.cutTimes ?? 1);
+
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    requests.push({ path, headers: req.headers });
+    const file = served.get(path);
+    if (!file) {
+      res.writeHead(404, "Not Found").end();
+      return;
+    }
+    const size = file.body.byteLength;
+    const headers: Record<string, string> = { "accept-ranges": "bytes" };
+    if (file.etag) headers["etag"] = file.etag;
+
+    let start = 0;
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+    const ifRange = req.headers["if-range"];
+    const rangeApplies = range && !options.ignoreRange && (!ifRange || ifRange === file.etag);
+    if (rangeApplies) {
+      start = Number(range[1]);
+      if (start >= size) {
+        res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+        return;
+      }
+      res.writeHead(206, {
+        ...headers,
+        "content-length": String(size - start),
+        "content-range": `bytes ${start}-${size - 1}/${size}`,
+      });
+    } else {
+      res.writeHead(200, { ...headers, "content-length": String(size) });
+    }
+
+    const body = file.body.subarray(start);
+    if (cutsLeft > 0 && options.cutAfterBytes !== undefined) {
+      cutsLeft -= 1;
+      // Send part of the body, then drop the socket: the client sees a connection that broke.
+      res.write(body.subarray(0, options.cutAfterBytes), () => setTimeout(() => res.destroy(), 20));
+      return;
+    }
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    files: served,
+    options,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
