@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAsk } from "./commands/ask.ts";
 import { registerEval } from "./commands/eval.ts";
+import { registerModels } from "./commands/models.ts";
 import { registerPack } from "./commands/pack.ts";
 import { registerShard } from "./commands/shard.ts";
 import { registerSft, registerTeach } from "./commands/teach.ts";
@@ -17,6 +18,7 @@ registerShard(program);
 registerTeach(program);
 registerSft(program);
 registerPack(program);
+registerModels(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,8 @@
  * On a terminal it redraws in place; otherwise it prints a line at most every few seconds so logs stay short.
  */
 
+import { formatBytes } from "../util/format-bytes.ts";
+
 export interface Progress {
   update(done: number, detail?: string): void;
   done(summary?: string): void;
@@ -13,6 +15,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Minimum milliseconds between two non-TTY lines. */
   intervalMs?: number;
+  /** How a count is written, e.g. as bytes; plain numbers by default. */
+  formatCount?: (count: number) => string;
 }
 
 export function createProgress(label: string, options: ProgressOptions = {}): Progress {
@@ -22,11 +26,12 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
   const started = Date.now();
   let last = 0;
   let total = options.total;
+  const format = options.formatCount ?? String;
 
   const render = (done: number, detail?: string): string => {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const pct = total ? ` ${((100 * done) / total).toFixed(1)}%` : "";
-    const count = total ? `${done}/${total}` : `${done}`;
+    const count = total ? `${format(done)}/${format(total)}` : format(done);
     return `${label}: ${count}${pct} ${secs}s${detail ? ` ${detail}` : ""}`;
   };
 
@@ -43,6 +48,26 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
       if (tty) stream.write(`\r\x1b[2K${line}${line ? "\n" : ""}`);
       else if (line) stream.write(`${line}\n`);
       total = undefined;
+    },
+  };
+}
+
+/** The progress line of a download: sized once the server tells the total, counts shown as bytes. */
+export function createDownloadProgress(label: string): {
+  onProgress: (progress: { receivedBytes: number; totalBytes?: number; resumedFromBytes: number }) => void;
+  done: (summary?: string) => void;
+} {
+  let line: Progress | undefined;
+  return {
+    onProgress({ receivedBytes, totalBytes, resumedFromBytes }) {
+      line ??= createProgress(label, { total: totalBytes, formatCount: formatBytes });
+      line.update(
+        receivedBytes,
+        resumedFromBytes ? `(resumed at ${formatBytes(resumedFromBytes)})` : undefined,
+      );
+    },
+    done(summary) {
+      line?.done(summary);
     },
   };
 }

@@ -9,10 +9,13 @@ import type { Engine } from "../llm/engine.ts";
 import { FleetEngine } from "../llm/fleet/fleet-engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
+import { createDownloadProgress } from "./progress.ts";
 
 export interface EngineOptions {
   /** A GGUF file run in-process by llama.cpp (node-llama-cpp); the alternative to a server. */
   modelFile?: string;
+  /** A GGUF downloaded once into the model cache, then run like --model-file. */
+  modelUrl?: string;
   contextSize?: number;
   threads?: number;
   /** Candidates per step; a local model gets as many context sequences, to decode them side by side. */
@@ -44,7 +47,7 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
   }
   if (!options.baseUrl || !options.model) {
     throw new Error(
-      "say which model runs the agent: --model-file PATH.gguf (local, llama.cpp), or --base-url URL --model NAME (a server), or --replay TRAJECTORY.json",
+      "say which model runs the agent: --model ID or --model-file PATH.gguf (local, llama.cpp), or --base-url URL --model NAME (a server), or --replay TRAJECTORY.json",
     );
   }
   const urls = options.baseUrl
@@ -62,6 +65,55 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
     });
   if (urls.length <= 1) return server(urls[0] ?? options.baseUrl, false);
   return new FleetEngine(urls.map((url) => server(url, true)));
+}
+
+/** The model a command runs when none is named: the bundled micro-student, the one that needs nothing. */
+export const DEFAULT_LOCAL_MODEL = "micro";
+
+/**
+ * Without --base-url (a server) or --replay, the agent runs a local model: --model-file PATH,
+ * --model-url URL, or --model ID from the catalog, by default the bundled micro-student. Returns the
+ * options with the model's file filled in, and its own prompt pack and context size unless the user
+ * chose others. A catalog or URL model not yet in the cache is downloaded first, with a progress line.
+ */
+export async function withLocalModel<T extends EngineOptions & { promptPack?: string }>(
+  options: T,
+  { defaultModel = DEFAULT_LOCAL_MODEL }: { defaultModel?: string | null } = {},
+): Promise<T> {
+  if (options.replay || options.baseUrl) {
+    if (options.modelUrl)
+      throw new Error("--model-url runs a local model: it does not go with --base-url or --replay");
+    return options;
+  }
+  const named = [
+    options.modelFile && "--model-file",
+    options.modelUrl && "--model-url",
+    options.model && "--model",
+  ];
+  if (named.filter(Boolean).length > 1) {
+    throw new Error(`${named.filter(Boolean).join(" and ")} each name a model: give one of them`);
+  }
+  if (options.modelFile || (!options.modelUrl && !options.model && defaultModel === null)) return options;
+  // Loaded on demand, like the engine: only local runs touch the model cache.
+  const { catalogModel, urlModel } = await import("../llm/node/model-store.ts");
+  const modelId = options.model ?? defaultModel ?? DEFAULT_LOCAL_MODEL;
+  if (!options.modelUrl && !options.model) {
+    process.stderr.write(
+      `pocket-agent: no model named, so the bundled ${modelId} runs (a demo model for arithmetic questions); name one with --model ID (pocket-agent models list), --model-file, --model-url, or --base-url for a server\n`,
+    );
+  }
+  const progress = createDownloadProgress(`download ${options.modelUrl ?? modelId}`);
+  const local = options.modelUrl
+    ? await urlModel(options.modelUrl, { onProgress: progress.onProgress })
+    : await catalogModel(modelId, { onProgress: progress.onProgress });
+  progress.done("done");
+  return {
+    ...options,
+    modelFile: local.path,
+    model: local.name,
+    promptPack: options.promptPack ?? local.packPath,
+    contextSize: options.contextSize ?? local.contextSize,
+  };
 }
 
 export async function packFromOptions(path: string | undefined): Promise<PromptPack> {
@@ -103,7 +155,12 @@ export interface AgentCliOptions extends EngineOptions {
 
 export function addAgentOptions(command: Command): Command {
   return command
+    .option(
+      "--model <id>",
+      `local model from the catalog (pocket-agent models list; default ${DEFAULT_LOCAL_MODEL}, bundled), downloaded once into the cache; with --base-url, the model name the server knows`,
+    )
     .option("--model-file <path.gguf>", "run a local GGUF model in-process with llama.cpp (no server)")
+    .option("--model-url <url>", "a GGUF to download once into the model cache and run locally")
     .option(
       "--context-size <tokens>",
       "context window of the local model (default: its own, at most 8192)",
@@ -114,7 +171,6 @@ export function addAgentOptions(command: Command): Command {
       "--base-url <url>",
       "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama); several, comma-separated, share the requests and take over from one that fails",
     )
-    .option("--model <name>", "model name as the server knows it")
     .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")
     .option("--shard <dir>", "local Wikipedia shard behind web_search")
     .option("--prompt-pack <file>", "prompt pack YAML (smolagents layout); default: the built-in pack")

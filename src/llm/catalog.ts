@@ -24,8 +24,8 @@ export interface CatalogModel {
   sizeBytes: number;
   /**
    * Hex SHA-256 of the file. Absent where it could not be pinned (this project is built on a machine
-   * without access to the model hub): the cache then records the digest of the first download and
-   * verifies every later use against it.
+   * without access to the model hub): the cache then records the digest of the first download, and
+   * `models list` shows it.
    */
   sha256?: string;
   /**

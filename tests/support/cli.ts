@@ -11,12 +11,20 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(ROOT, "bin", "pocket-agent.js"), ...args],
-      { cwd: ROOT, timeout: options.timeoutMs ?? 170_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: ROOT,
+        timeout: options.timeoutMs ?? 170_000,
+        maxBuffer: 64 * 1024 * 1024,
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -12,7 +12,7 @@ export interface ServedFile {
 }
 
 export interface FileServerOptions {
-  /** Break the connection after this many body bytes, for the next `times` responses (default 1). */
+  /** Break the connection after this many body bytes, for the next `cutTimes` responses (default 1). */
   cutAfterBytes?: number;
   cutTimes?: number;
   /** Answer every request with the whole file (200), as some servers do. */
@@ -38,7 +38,6 @@ export async function startFileServer(
 ): Promise<FileServer> {
   const served = new Map(Object.entries(files));
   const requests: FileServerRequest[] = [];
-  let cutsLeft = options.cutAfterBytes === undefined ? 0 : (options.cutTimes ?? 1);
 
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -72,8 +71,9 @@ export async function startFileServer(
     }
 
     const body = file.body.subarray(start);
-    if (cutsLeft > 0 && options.cutAfterBytes !== undefined) {
-      cutsLeft -= 1;
+    // Options are read per request, so a test can arm a cut (or ranges) after the server started.
+    if (options.cutAfterBytes !== undefined && (options.cutTimes ?? 1) > 0) {
+      options.cutTimes = (options.cutTimes ?? 1) - 1;
       // Send part of the body, then drop the socket: the client sees a connection that broke.
       res.write(body.subarray(0, options.cutAfterBytes), () => setTimeout(() => res.destroy(), 20));
       return;

@@ -9,6 +9,7 @@ import {
   agentSettings,
   engineFromOptions,
   packFromOptions,
+  withLocalModel,
 } from "../setup.ts";
 import { createTraceWriter } from "../trace.ts";
 
@@ -35,7 +36,8 @@ export function registerAsk(program: Command): void {
     .option("--stream", "print tokens as they arrive (n = 1)")
     .option("--save <file>", "also write the trajectory JSON to this file")
     .option("--json", "print the trajectory JSON (with a top-level `answer`) instead of the trace")
-    .action(async (question: string, options: AskOptions) => {
+    .action(async (question: string, given: AskOptions) => {
+      const options = await withLocalModel(given);
       const engine = await engineFromOptions(options);
       const pack = await packFromOptions(options.promptPack);
       const executor = await createNodeExecutor({

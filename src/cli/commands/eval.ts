@@ -29,6 +29,7 @@ import {
   engineFromOptions,
   packFromOptions,
   positiveInt,
+  withLocalModel,
 } from "../setup.ts";
 import { cotPromptName, cotRunner, NO_EXECUTOR } from "./cot-run.ts";
 
@@ -125,11 +126,12 @@ export function registerEval(program: Command): void {
             (options as unknown as Record<string, unknown>)[key] = value;
         }
       }
-      // Every set is read and checked before anything runs.
+      // Every set is read and checked before anything runs (or a model downloads).
       const benchmarks: Benchmark[] = [];
       for (const source of options.benchmark) {
         benchmarks.push(parseBenchmark(await readSource(source, "benchmark"), source, options.task));
       }
+      Object.assign(options, await withLocalModel(options));
       const spec: RunSpec = { role: "student", recordsName: "trajectories.jsonl" };
       if (benchmarks.length === 1) {
         printSummary(await runBenchmark(benchmarks[0]!, options, spec), options.out);

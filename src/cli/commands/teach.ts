@@ -24,7 +24,7 @@ import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
-import { packFromOptions, positiveInt } from "../setup.ts";
+import { packFromOptions, positiveInt, withLocalModel } from "../setup.ts";
 import { addRunOptions, type BenchmarkRunOptions, type RunOneFactory, runBenchmark } from "./eval.ts";
 
 interface TeachOptions extends BenchmarkRunOptions {
@@ -54,12 +54,14 @@ export function registerTeach(program: Command): void {
         "YAML with the chain-of-thought `system_prompt` (default: the built-in one)",
       )
       .option("--cot-max-tokens <n>", "token limit of the chain-of-thought answer", positiveInt),
-  ).action(async (options: TeachOptions) => {
+  ).action(async (given: TeachOptions) => {
     const questions = parseBenchmark(
-      await readSource(options.questions, "questions"),
-      options.questions,
-      options.task,
+      await readSource(given.questions, "questions"),
+      given.questions,
+      given.task,
     );
+    // A teacher is named on purpose: no default model here.
+    const options = await withLocalModel(given, { defaultModel: null });
     const cotPrompt = options.cotPrompt
       ? loadCotPrompt(await readSource(options.cotPrompt, "CoT prompt"), options.cotPrompt)
       : DEFAULT_COT_PROMPT;
