@@ -89,14 +89,29 @@ describe("the micro-student GGUF", () => {
     expect(differing.map((r) => r.id)).toEqual([]);
   });
 
-  it("eval scores it on fresh questions of the family (a seed the training set did not use)", async () => {
+  it("eval --model micro scores it on fresh questions of the family (a seed the training set did not use)", async () => {
     const benchmark = join(dir, "arithmetic_fresh.json");
     const examples = arithmeticQuestions(10, 2024);
     await writeFile(benchmark, JSON.stringify({ metadata: { dataset_info: { name: "arith" } }, examples }));
     const out = join(dir, "eval");
-    const result = await runCli(["eval", "--benchmark", benchmark, "--task", "math", "--out", out, ...local]);
+    // By catalog id: the bundled file, its own pack and context size, no other option.
+    const args = [
+      "eval",
+      "--benchmark",
+      benchmark,
+      "--task",
+      "math",
+      "--out",
+      out,
+      "--model",
+      "micro",
+      "--threads",
+      "1",
+    ];
+    const result = await runCli(args);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.model).toBe("micro");
     expect(report.questions).toBe(10);
     expect(report.accuracy).toBeGreaterThanOrEqual(0.9);
   });
