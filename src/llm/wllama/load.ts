@@ -1,0 +1,177 @@
+/**
+ * Loading a GGUF model into llama.cpp's WebAssembly build (@wllama/wllama): fetch the file with progress
+ * (same-origin files come from the service worker's cache after the first visit, so this works offline),
+ * then start wllama's worker on the self-hosted .wasm and load the model on the CPU.
+ *
+ * wllama already runs llama.cpp in a worker of its own, so the page's thread only relays small messages:
+ * no worker of ours is needed. wllama's JavaScript (~270 KB) is imported here, on demand, so pages that
+ * never pick the CPU engine do not load it.
+ *
+ * Threads: wllama ships one .wasm that runs single-threaded, or multi-threaded with pthreads when the
+ * page is cross-origin isolated (SharedArrayBuffer). It only goes multi-threaded for 2 threads or more.
+ */
+import { EngineError } from "../engine.ts";
+import { WllamaEngine, type WllamaRuntime } from "./wllama-engine.ts";
+
+export interface WllamaLoadProgress {
+  /** 0..1 */
+  fraction: number;
+  text: string;
+  elapsedSeconds: number;
+}
+
+export interface WllamaLoadOptions {
+  /** The GGUF file: a URL (fetched here) or its bytes. */
+  model: { url: string } | { bytes: Blob };
+  /** Shown in traces and progress. */
+  modelName: string;
+  /** URL of wllama's wllama.wasm, self-hosted (the page gets it from Vite: `…/wllama.wasm?url`). */
+  wasmUrl: string;
+  /** Context window in tokens (default 2048). */
+  contextSize?: number;
+  /** CPU threads (default: see defaultThreads). */
+  threads?: number;
+  onProgress?: (progress: WllamaLoadProgress) => void;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_CONTEXT = 2048;
+
+/**
+ * Threads when the caller does not say: half the logical cores (physical cores on most machines, as
+ * wllama does), but 2 on a 2-core machine, and 1 without cross-origin isolation (no SharedArrayBuffer, so
+ * no threads in WebAssembly).
+ */
+export function defaultThreads(env: { isolated: boolean; cores: number }): number {
+  if (!env.isolated || env.cores < 2) return 1;
+  return Math.min(8, Math.max(2, Math.floor(env.cores / 2)));
+}
+
+export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<WllamaEngine> {
+  const started = performance.now();
+  const report = (fraction: number, text: string) =>
+    options.onProgress?.({ fraction, text, elapsedSeconds: (performance.now() - started) / 1000 });
+  options.signal?.throwIfAborted();
+  const blob =
+    "bytes" in options.model
+      ? options.model.bytes
+      : await download(options.model.url, options.modelName, report, options);
+  options.signal?.throwIfAborted();
+
+  report(1, `Starting llama.cpp (WebAssembly) with ${options.modelName}…`);
+  const threads =
+    options.threads ??
+    defaultThreads({
+      isolated: Boolean(globalThis.crossOriginIsolated),
+      cores: globalThis.navigator?.hardwareConcurrency ?? 1,
+    });
+  const contextSize = options.contextSize ?? DEFAULT_CONTEXT;
+  const { Wllama } = await import("@wllama/wllama");
+  const wllama = new Wllama(
+    { default: options.wasmUrl },
+    // llama.cpp's own log lines are for its developers; failures still come back as errors.
+    { suppressNativeLog: true, logger: QUIET_LOGGER },
+  );
+  try {
+    await wllama.loadModel([blob], {
+      n_ctx: contextSize,
+      n_threads: threads,
+      // One slot: requests run one at a time (wllama returns one choice per task), and every request then
+      // lands in the slot that holds the previous prompt's KV cache.
+      n_parallel: 1,
+      // This is the CPU engine: never try WebGPU (the browsers it serves have none that works).
+      n_gpu_layers: 0,
+      // The tiny bundled model needs no warm-up run; a real one is warmed by its first prompt anyway.
+      warmup: false,
+    });
+  } catch (error) {
+    await wllama.exit().catch(() => {});
+    throw new EngineError(
+      `cannot load ${options.modelName} with llama.cpp (WebAssembly): ${describe(error)}`,
+      "model",
+    );
+  }
+  if (options.signal?.aborted) {
+    await wllama.exit().catch(() => {});
+    throw new EngineError("model loading cancelled", "aborted");
+  }
+  return new WllamaEngine({
+    wllama: wllama as unknown as WllamaRuntime,
+    modelName: options.modelName,
+    contextSize,
+    threads: wllama.isMultithread() ? wllama.getNumThreads() : 1,
+  });
+}
+
+/** Downloads the GGUF, reporting bytes as they arrive. */
+async function download(
+  url: string,
+  name: string,
+  report: (fraction: number, text: string) => void,
+  options: Pick<WllamaLoadOptions, "signal" | "fetch">,
+): Promise<Blob> {
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, options.signal ? { signal: options.signal } : {});
+  } catch (error) {
+    if (options.signal?.aborted) throw new EngineError("model loading cancelled", "aborted");
+    throw new EngineError(
+      `cannot reach ${url} (${describe(error)}); check the network (a model is stored in this browser after its first download)`,
+      "unreachable",
+    );
+  }
+  if (!response.ok) {
+    throw new EngineError(`downloading ${url} failed: HTTP ${response.status}`, "http", response.status);
+  }
+  const total = Number(response.headers.get("content-length")) || 0;
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return checkGguf(await response.blob(), url);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      loaded += value.byteLength;
+      report(
+        total ? Math.min(1, loaded / total) : 0,
+        `Loading ${name}: ${mib(loaded)}${total ? ` of ${mib(total)}` : ""}`,
+      );
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw new EngineError("model loading cancelled", "aborted");
+    throw new EngineError(`downloading ${url} failed: ${describe(error)}`, "unreachable");
+  }
+  return checkGguf(new Blob(parts as BlobPart[]), url);
+}
+
+/** A static host answers a missing file with its HTML page: say so instead of llama.cpp's parse error. */
+async function checkGguf(blob: Blob, url: string): Promise<Blob> {
+  const magic = new TextDecoder().decode(await blob.slice(0, 4).arrayBuffer());
+  if (magic !== "GGUF") {
+    const html = magic.trimStart().startsWith("<");
+    throw new EngineError(
+      `${url} is not a GGUF model file${html ? " (the server answered with an HTML page, as static hosts do for missing files)" : ""}`,
+      "model",
+    );
+  }
+  return blob;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const QUIET_LOGGER = {
+  debug: () => {},
+  log: () => {},
+  warn: (...args: unknown[]) => console.warn(...args),
+  error: (...args: unknown[]) => console.error(...args),
+};
