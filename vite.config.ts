@@ -11,7 +11,8 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [selfHostPyodide(), pythonSandbox(), offlineServiceWorker()],
+  // The Python worker is this app's own three-line file, as an app that embeds the library may host it.
+  plugins: [selfHostPyodide(), pythonSandbox({ worker: "workers/python.worker.ts" }), offlineServiceWorker()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: "es" },

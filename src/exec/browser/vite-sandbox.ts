@@ -6,16 +6,64 @@
  * the production bundle carries them inside the page's JavaScript), plus the CSP hash of the frame script.
  */
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
-import { build } from "esbuild";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin as EsbuildPlugin, type StdinOptions } from "esbuild";
 import type { Plugin } from "vite";
 
 export const SANDBOX_MODULE_ID = "virtual:python-sandbox";
 const RESOLVED_ID = `\0${SANDBOX_MODULE_ID}`;
 
-async function bundle(entry: string, minify: boolean): Promise<{ code: string; inputs: string[] }> {
+export interface PythonSandboxOptions {
+  /**
+   * The Python worker's script, relative to the Vite root: a file that calls servePythonWorker() from
+   * pocket-agent/browser. Default: those three lines, written by the plugin.
+   */
+  worker?: string;
+}
+
+/** The sandbox's own modules sit beside this one: sources (.ts) here, emitted JavaScript in the built library. */
+function ownModule(name: string): string {
+  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return fileURLToPath(new URL(`./${name}${extension}`, import.meta.url));
+}
+
+/** The worker's script when the app gives none. */
+function defaultWorker(): StdinOptions {
+  const handler = ownModule("python-worker");
+  return {
+    contents: `import { servePythonWorker } from ${JSON.stringify(handler)};\nservePythonWorker();\n`,
+    resolveDir: dirname(handler),
+    sourcefile: "python.worker.js",
+    loader: "js",
+  };
+}
+
+/**
+ * A worker script that imports pocket-agent/browser reaches the executor, which imports these very
+ * scripts; inside them that import is never used, so it resolves to empty strings.
+ */
+const noSelfImport: EsbuildPlugin = {
+  name: "no-self-import",
+  setup(b) {
+    b.onResolve({ filter: /^virtual:python-sandbox$/ }, () => ({
+      path: "self",
+      namespace: "python-sandbox",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "python-sandbox" }, () => ({
+      contents: 'export const frameSource = "", frameScriptHash = "", workerSource = "";',
+      loader: "js",
+    }));
+  },
+};
+
+async function bundle(
+  entry: string | StdinOptions,
+  minify: boolean,
+): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
-    entryPoints: [entry],
+    ...(typeof entry === "string" ? { entryPoints: [entry] } : { stdin: entry }),
+    plugins: [noSelfImport],
     bundle: true,
     format: "iife",
     platform: "browser",
@@ -27,11 +75,12 @@ async function bundle(entry: string, minify: boolean): Promise<{ code: string; i
     legalComments: "none",
   });
   const code = result.outputFiles[0]?.text;
-  if (!code) throw new Error(`python sandbox: esbuild produced nothing for ${entry}`);
-  return { code, inputs: Object.keys(result.metafile.inputs).map((f) => resolve(f)) };
+  if (!code) throw new Error("python sandbox: esbuild produced nothing for the frame or the worker");
+  const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes(":") && f !== "<stdin>");
+  return { code, inputs: files.map((f) => resolve(f)) };
 }
 
-export function pythonSandbox(): Plugin {
+export function pythonSandbox(options: PythonSandboxOptions = {}): Plugin {
   let root = process.cwd();
   let minify = false;
   return {
@@ -44,8 +93,8 @@ export function pythonSandbox(): Plugin {
     async load(id) {
       if (id !== RESOLVED_ID) return undefined;
       const [frame, worker] = await Promise.all([
-        bundle(resolve(root, "src/exec/browser/frame-entry.ts"), minify),
-        bundle(resolve(root, "workers/python.worker.ts"), minify),
+        bundle(ownModule("frame-entry"), minify),
+        bundle(options.worker ? resolve(root, options.worker) : defaultWorker(), minify),
       ]);
       for (const file of [...frame.inputs, ...worker.inputs]) this.addWatchFile(file);
       // The frame script is inlined into HTML: it must not be able to close its own <script> element.
