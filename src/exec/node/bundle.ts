@@ -32,7 +32,8 @@ export function bundleModule(entry: string | URL): Promise<string> {
   return pending;
 }
 
-/** The sandbox worker thread's bundle. */
+/** The sandbox worker thread's bundle: from its source here, from its emitted JavaScript in the built library. */
 export function sandboxWorkerBundle(): Promise<string> {
-  return bundleModule(new URL("./sandbox-worker.ts", import.meta.url));
+  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return bundleModule(new URL(`./sandbox-worker${extension}`, import.meta.url));
 }

@@ -18,11 +18,12 @@ import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
 import type { RuntimeConfig } from "../runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import { bundleModule, sandboxWorkerBundle } from "./bundle.ts";
+import { packageRoot } from "./package-root.ts";
 import { processEndpoint } from "./process-endpoint.ts";
 import type { SandboxWorkerApi, SandboxWorkerData } from "./sandbox-worker.ts";
 
 export interface NodeExecutorOptions extends ExecutorOptions {
-  /** Folder of the sympy/mpmath zips and manifest.json (default: <repo>/public/py-packages). */
+  /** Folder of the sympy/mpmath zips and manifest.json (default: public/py-packages of this package). */
   packagesDir?: string;
   /** Pyodide's folder (default: the pyodide npm package folder). */
   indexURL?: string;
@@ -36,8 +37,7 @@ export interface NodeExecutorOptions extends ExecutorOptions {
   testHooks?: boolean;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_PACKAGES_DIR = resolve(here, "../../../public/py-packages");
+export const DEFAULT_PACKAGES_DIR = resolve(packageRoot(import.meta.url), "public/py-packages");
 const SANDBOX_ENTRY = fileURLToPath(new URL("./sandbox-process.mjs", import.meta.url));
 /** Heap of the sandbox's JavaScript (Python's memory is the wasm heap, capped at 4 GB by wasm itself). */
 const SANDBOX_HEAP_MB = 1024;
