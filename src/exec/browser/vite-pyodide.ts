@@ -27,10 +27,11 @@ export async function copyPyodideAssets(
   outDir: string,
   scratchDir: string,
   sourceDir = pyodidePackageDir(),
+  files: readonly string[] = PYODIDE_FILES,
 ): Promise<string[]> {
   await Promise.all([mkdir(outDir, { recursive: true }), mkdir(scratchDir, { recursive: true })]);
   const copied: string[] = [];
-  for (const file of PYODIDE_FILES) {
+  for (const file of files) {
     const from = join(sourceDir, file);
     const to = join(outDir, file);
     const [a, b] = await Promise.all([stat(from), stat(to).catch(() => undefined)]);
