@@ -5,15 +5,20 @@
  */
 import { runAgent } from "../agent/loop.ts";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
+import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
 import type { Executor, ExecutorOptions, ShardSource } from "../exec/executor.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
+import { checkWebGPU } from "../llm/webllm/webgpu.ts";
 import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";
+import { findLocalModel, localModels } from "./local-models.ts";
 import { formatBytes, ProgressBar } from "./progress-bar.ts";
 import {
   DEFAULT_VALUES,
+  type EngineChoice,
   type EngineKind,
+  hasStoredEngine,
   loadValues,
   parseSettings,
   type RunSettings,
@@ -59,6 +64,7 @@ export class App {
   private readonly shardStatus = byId("shard-status", HTMLParagraphElement);
   private readonly replayStatus = byId("replay-status", HTMLParagraphElement);
   private readonly forgetShardButton = byId("forget-shard", HTMLButtonElement);
+  private readonly engineStatus = byId("engine-status", HTMLParagraphElement);
   private readonly modelBar = progressBar("model-progress");
   private readonly shardBar = progressBar("shard-progress");
   private readonly pythonBar = progressBar("python-progress");
@@ -75,6 +81,12 @@ export class App {
   private replay: ReplaySource | undefined;
   private running: AbortController | undefined;
   private lastTrajectory: Trajectory | undefined;
+  /** True while the page, not the visitor, has picked the engine (then it is not remembered). */
+  private engineAutomatic = true;
+  /** Settles once the page has checked for WebGPU and picked the engine; a question waits for it. */
+  private engineDecided: Promise<void> = Promise.resolve();
+  /** Why WebGPU cannot run here, once checked (undefined: it can, or not checked yet). */
+  private webgpuProblem: string | undefined;
 
   constructor(private readonly deps: AppDeps) {
     this.engines = new EngineProvider(deps.spawnLlmWorker);
@@ -87,11 +99,26 @@ export class App {
       option.value = id;
       models.append(option);
     }
+    const localModel = byId("local-model", HTMLSelectElement);
+    for (const model of localModels()) {
+      const option = document.createElement("option");
+      option.value = model.id;
+      option.textContent = model.bundled
+        ? `${model.label}: no download`
+        : `${model.label}: downloads ${formatBytes(model.sizeBytes)}`;
+      localModel.append(option);
+    }
     this.writeValues(loadValues(this.deps.storage));
+    this.engineAutomatic = !hasStoredEngine(this.deps.storage);
     this.showEngineFields();
-    this.form.addEventListener("change", () => {
+    this.engineDecided = this.pickEngine();
+    this.form.addEventListener("change", (event) => {
+      if ((event.target as HTMLInputElement | null)?.name === "engine") {
+        this.engineAutomatic = false;
+        this.showEngineStatus();
+      }
       this.showEngineFields();
-      saveValues(this.deps.storage, this.readValues());
+      this.remember();
     });
     byId("ask-form", HTMLFormElement).addEventListener("submit", (event) => {
       event.preventDefault();
@@ -99,6 +126,7 @@ export class App {
     });
     this.stopButton.addEventListener("click", () => this.running?.abort());
     byId("load-model", HTMLButtonElement).addEventListener("click", () => void this.loadModel());
+    byId("load-local-model", HTMLButtonElement).addEventListener("click", () => void this.loadModel());
     byId("shard-file", HTMLInputElement).addEventListener("change", (event) => {
       const input = event.target as HTMLInputElement;
       const file = input.files?.[0];
@@ -116,6 +144,7 @@ export class App {
   /** Runs the agent on the question with the current settings. */
   async ask(): Promise<Trajectory | undefined> {
     if (this.running) return undefined;
+    await this.engineDecided;
     // Sent as typed: the reference does not trim questions, and students saw them untrimmed.
     const question = this.question.value;
     if (!question.trim()) {
@@ -125,6 +154,7 @@ export class App {
     }
     const settings = this.settingsOrShowError();
     if (!settings) return undefined;
+    if (!this.confirmDownload(settings.engine)) return undefined;
     this.clearError();
     const controller = new AbortController();
     this.running = controller;
@@ -137,25 +167,24 @@ export class App {
           signal: controller.signal,
         })
         .catch((error: unknown) => {
-          if (settings.engine.kind === "webllm") this.modelBar.fail("The model did not load.");
+          if (isLocal(settings.engine)) this.modelBar.fail("The model did not load.");
           throw error;
         });
-      if (settings.engine.kind === "webllm") this.modelBar.done(`${engine.info.label} is loaded.`);
+      if (isLocal(settings.engine)) this.modelBar.done(`${engine.info.label} is loaded.`);
+      const pack = packFor(settings.engine);
       const shard = await this.shardFor(settings.shard);
       const executor = await this.executorFor(shard, settings.actionTimeoutMs);
       controller.signal.throwIfAborted();
       const trajectory = await runAgent(question, {
         engine,
         executor,
-        pack: DEFAULT_PACK,
+        pack,
         maxSteps: settings.maxSteps,
         sampling: {
           n: settings.n,
           ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
         },
-        toolNames: shard
-          ? undefined
-          : DEFAULT_PACK.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+        toolNames: shard ? undefined : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
         actionTimeoutMs: settings.actionTimeoutMs,
         signal: controller.signal,
         onEvent: this.trace.handle,
@@ -174,12 +203,14 @@ export class App {
   }
 
   private async loadModel(): Promise<void> {
+    await this.engineDecided;
     const settings = this.settingsOrShowError();
     if (!settings) return;
-    if (settings.engine.kind !== "webllm") {
-      this.showError("“Load model” is for the web-llm engine; pick it in the settings first.");
+    if (!isLocal(settings.engine)) {
+      this.showError("“Load model” is for the web-llm and CPU engines; pick one in the settings first.");
       return;
     }
+    if (!this.confirmDownload(settings.engine)) return;
     this.clearError();
     try {
       const engine = await this.engines.get(settings.engine, {
@@ -332,9 +363,71 @@ export class App {
     }
   }
 
+  /**
+   * Picks the engine by what the browser has, unless the visitor chose one before: web-llm when WebGPU
+   * gives an adapter, else the CPU engine with the bundled micro model (no download).
+   */
+  private async pickEngine(): Promise<void> {
+    try {
+      await checkWebGPU();
+      this.webgpuProblem = undefined;
+    } catch (error) {
+      // checkWebGPU's message ends with advice for the web-llm engine; the status line only needs why.
+      this.webgpuProblem = describe(error)
+        .replace(/^WebGPU is not available in this browser: /, "")
+        .replace(/; use a browser with WebGPU[\s\S]*$/, "");
+    }
+    if (this.engineAutomatic) {
+      const field = this.form.elements.namedItem("engine") as RadioNodeList | null;
+      if (field) field.value = this.webgpuProblem === undefined ? "webllm" : "wllama";
+      this.showEngineFields();
+    }
+    this.showEngineStatus();
+  }
+
+  /** The header line that says which engine runs and why. */
+  private showEngineStatus(): void {
+    const values = this.readValues();
+    const noGpu = this.webgpuProblem;
+    const model = findLocalModel(values.localModel);
+    const what: Record<EngineKind, string> = {
+      webllm: "web-llm (WebGPU)",
+      wllama: `the CPU engine (llama.cpp WebAssembly)${model ? ` with ${model.label}` : ""}`,
+      openai: "an OpenAI-compatible server",
+      replay: "a replay of a saved trajectory (no model)",
+    };
+    let text: string;
+    if (!this.engineAutomatic) {
+      text = `Engine: ${what[values.engine]}, as chosen in the settings.`;
+      if (values.engine === "webllm" && noGpu)
+        text += ` WebGPU is unavailable here (${noGpu}): pick the CPU engine.`;
+    } else if (noGpu) {
+      text = `WebGPU unavailable (${noGpu}): using ${what.wllama}.`;
+    } else {
+      text = `WebGPU available: using ${what.webllm}.`;
+    }
+    this.engineStatus.textContent = text;
+    this.engineStatus.dataset["engine"] = values.engine;
+    this.engineStatus.dataset["webgpu"] = String(noGpu === undefined);
+  }
+
+  /** Asks before a CPU-engine model download over 100 MB (it is kept in this browser afterwards). */
+  private confirmDownload(choice: EngineChoice): boolean {
+    if (choice.kind !== "wllama" || this.engines.isLoaded(choice)) return true;
+    const model = findLocalModel(choice.modelId);
+    if (!model || model.bundled || model.sizeBytes <= LARGE_DOWNLOAD_BYTES) return true;
+    return globalThis.confirm(
+      `${model.label} is a ${formatBytes(model.sizeBytes)} download from ${new URL(model.url).host} (once: this browser keeps it). Download it now?`,
+    );
+  }
+
+  private remember(): void {
+    saveValues(this.deps.storage, this.readValues(), { engineIsAutomatic: this.engineAutomatic });
+  }
+
   private settingsOrShowError(): RunSettings | undefined {
     const values = this.readValues();
-    saveValues(this.deps.storage, values);
+    this.remember();
     try {
       return parseSettings(values);
     } catch (error) {
@@ -368,7 +461,11 @@ export class App {
   private setRadio(name: "engine" | "shardSource", value: string): void {
     const field = this.form.elements.namedItem(name) as RadioNodeList | null;
     if (field) field.value = value;
-    saveValues(this.deps.storage, this.readValues());
+    if (name === "engine") {
+      this.engineAutomatic = false;
+      this.showEngineStatus();
+    }
+    this.remember();
   }
 
   private showEngineFields(): void {
@@ -411,6 +508,21 @@ export class App {
     this.errorBox.hidden = true;
     this.errorBox.textContent = "";
   }
+}
+
+const LARGE_DOWNLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Engines whose model loads in this tab (with the model progress bar). */
+function isLocal(choice: EngineChoice): boolean {
+  return choice.kind === "webllm" || choice.kind === "wllama";
+}
+
+/** The prompt pack a run uses: the CPU engine's model may bring its own (the micro-student does). */
+function packFor(choice: EngineChoice): PromptPack {
+  if (choice.kind !== "wllama") return DEFAULT_PACK;
+  const model = findLocalModel(choice.modelId);
+  if (!model?.packYaml) return DEFAULT_PACK;
+  return loadPromptPack(model.packYaml, model.packName ?? model.id, DEFAULT_PACK);
 }
 
 function progressBar(id: string): ProgressBar {

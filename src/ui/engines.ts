@@ -1,13 +1,16 @@
 /**
- * The engine a run uses, made from the settings. A web-llm model stays loaded between runs (loading is
- * the expensive part); the others are cheap and made fresh.
+ * The engine a run uses, made from the settings. A local model (web-llm on WebGPU, or llama.cpp in
+ * WebAssembly on the CPU) stays loaded between runs (loading is the expensive part); the others are cheap
+ * and made fresh. Both local engines' code is imported only when picked: web-llm is megabytes, wllama
+ * hundreds of KB, and neither belongs in the page's first load.
  */
 import type { Trajectory } from "../agent/trajectory.ts";
 import type { Engine } from "../llm/engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
-import type { LoadProgress, WebLLMEngine } from "../llm/webllm/webllm-engine.ts";
+import type { LoadProgress } from "../llm/webllm/webllm-engine.ts";
+import { findLocalModel, wllamaWasmUrl } from "./local-models.ts";
 import type { EngineChoice } from "./settings.ts";
 
 export interface ReplaySource {
@@ -22,11 +25,22 @@ export interface EngineRequest {
   signal?: AbortSignal;
 }
 
+/** A loaded local model, and how to free it when another one replaces it. */
+interface LoadedEngine {
+  engine: Engine;
+  unload(): Promise<void>;
+}
+
 export class EngineProvider {
-  private loaded: { key: string; engine: WebLLMEngine } | undefined;
-  private loading: { key: string; promise: Promise<WebLLMEngine> } | undefined;
+  private loaded: { key: string; loaded: LoadedEngine } | undefined;
+  private loading: { key: string; promise: Promise<LoadedEngine> } | undefined;
 
   constructor(private readonly spawnWorker: () => WorkerLike) {}
+
+  /** True when this choice's model is loaded already (nothing to download or start). */
+  isLoaded(choice: EngineChoice): boolean {
+    return this.loaded?.key === localKey(choice);
+  }
 
   async get(choice: EngineChoice, request: EngineRequest): Promise<Engine> {
     switch (choice.kind) {
@@ -40,37 +54,56 @@ export class EngineProvider {
       case "openai":
         return new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey });
       case "webllm":
-        return this.webllm(JSON.stringify(choice.model), choice, request);
+        return this.local(localKey(choice), async () => {
+          const { loadWebLLMEngine } = await import("../llm/webllm/load.ts");
+          const engine = await loadWebLLMEngine({
+            model: choice.model,
+            onProgress: request.onModelProgress,
+            signal: request.signal,
+            spawnWorker: this.spawnWorker,
+          });
+          return { engine, unload: () => engine.unload() };
+        });
+      case "wllama":
+        return this.local(localKey(choice), async () => {
+          const model = findLocalModel(choice.modelId);
+          if (!model) throw new Error(`CPU engine: unknown model "${choice.modelId}"`);
+          const { loadWllamaEngine } = await import("../llm/wllama/load.ts");
+          const engine = await loadWllamaEngine({
+            // A downloaded model is kept in this browser by wllama (OPFS); the bundled one is precached.
+            model: { url: model.url, cache: !model.bundled },
+            modelName: model.name,
+            wasmUrl: wllamaWasmUrl,
+            ...(model.contextSize ? { contextSize: model.contextSize } : {}),
+            onProgress: request.onModelProgress,
+            signal: request.signal,
+          });
+          return { engine, unload: () => engine.dispose() };
+        });
     }
   }
 
-  private async webllm(
-    key: string,
-    choice: Extract<EngineChoice, { kind: "webllm" }>,
-    request: EngineRequest,
-  ): Promise<Engine> {
-    if (this.loaded?.key === key) return this.loaded.engine;
-    if (this.loading?.key === key) return this.loading.promise;
+  private async local(key: string, load: () => Promise<LoadedEngine>): Promise<Engine> {
+    if (this.loaded?.key === key) return this.loaded.loaded.engine;
+    if (this.loading?.key === key) return (await this.loading.promise).engine;
     if (this.loaded) {
-      await this.loaded.engine.unload().catch(() => {});
+      await this.loaded.loaded.unload().catch(() => {});
       this.loaded = undefined;
     }
-    // web-llm is megabytes of JavaScript: only pages that use it load it.
-    const promise = import("../llm/webllm/load.ts").then(({ loadWebLLMEngine }) =>
-      loadWebLLMEngine({
-        model: choice.model,
-        onProgress: request.onModelProgress,
-        signal: request.signal,
-        spawnWorker: this.spawnWorker,
-      }),
-    );
+    const promise = load();
     this.loading = { key, promise };
     try {
-      const engine = await promise;
-      this.loaded = { key, engine };
-      return engine;
+      const loaded = await promise;
+      this.loaded = { key, loaded };
+      return loaded.engine;
     } finally {
       if (this.loading?.promise === promise) this.loading = undefined;
     }
   }
+}
+
+function localKey(choice: EngineChoice): string {
+  if (choice.kind === "webllm") return `webllm:${JSON.stringify(choice.model)}`;
+  if (choice.kind === "wllama") return `wllama:${choice.modelId}`;
+  return choice.kind;
 }

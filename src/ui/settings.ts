@@ -2,14 +2,20 @@
  * The settings form as plain values, checked into run settings with a message per bad field. Values are
  * remembered in localStorage (never the API key) so a reload loses nothing.
  */
+import { findCatalogModel } from "../llm/catalog.ts";
 import type { ModelChoice } from "../llm/webllm/model-config.ts";
 import { DEFAULT_WEBLLM_MODEL } from "../llm/webllm/models.ts";
 
-export type EngineKind = "webllm" | "openai" | "replay";
+export type EngineKind = "webllm" | "wllama" | "openai" | "replay";
+
+/** The CPU engine's model when none is picked: the bundled micro-student (no download). */
+export const DEFAULT_LOCAL_MODEL = "micro";
 
 export interface SettingsValues {
   engine: EngineKind;
   webllmModel: string;
+  /** Catalog id of the CPU engine's GGUF model (src/llm/catalog.ts). */
+  localModel: string;
   customModelId: string;
   customModelUrl: string;
   customModelLibUrl: string;
@@ -28,6 +34,7 @@ export interface SettingsValues {
 export const DEFAULT_VALUES: SettingsValues = {
   engine: "webllm",
   webllmModel: DEFAULT_WEBLLM_MODEL,
+  localModel: DEFAULT_LOCAL_MODEL,
   customModelId: "",
   customModelUrl: "",
   customModelLibUrl: "",
@@ -45,6 +52,8 @@ export const DEFAULT_VALUES: SettingsValues = {
 
 export type EngineChoice =
   | { kind: "webllm"; model: ModelChoice }
+  /** llama.cpp in WebAssembly on the CPU, with a catalog model. */
+  | { kind: "wllama"; modelId: string }
   | { kind: "openai"; baseUrl: string; model: string; apiKey?: string }
   | { kind: "replay" };
 
@@ -102,6 +111,11 @@ function parseEngine(v: SettingsValues): EngineChoice {
       if (!id)
         throw new SettingsError("webllmModel", "web-llm: name a model (e.g. " + DEFAULT_WEBLLM_MODEL + ")");
       return { kind: "webllm", model: { prebuilt: id, ...window } };
+    }
+    case "wllama": {
+      const id = v.localModel.trim() || DEFAULT_LOCAL_MODEL;
+      if (!findCatalogModel(id)) throw new SettingsError("localModel", `CPU engine: unknown model "${id}"`);
+      return { kind: "wllama", modelId: id };
     }
     case "openai": {
       const baseUrl = v.openaiBaseUrl.trim();
@@ -197,10 +211,28 @@ export function loadValues(storage: Pick<Storage, "getItem"> | undefined): Setti
   }
 }
 
-export function saveValues(storage: Pick<Storage, "setItem"> | undefined, values: SettingsValues): void {
-  const { openaiApiKey: _secret, ...rest } = values;
+/** True when the visitor has chosen an engine before (else the page picks one by what the browser has). */
+export function hasStoredEngine(storage: Pick<Storage, "getItem"> | undefined): boolean {
   try {
-    storage?.setItem(STORAGE_KEY, JSON.stringify(rest));
+    const saved = JSON.parse(storage?.getItem(STORAGE_KEY) ?? "{}") as Partial<SettingsValues>;
+    return typeof saved.engine === "string";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remembers the values. `engineIsAutomatic`: the engine was picked by the page, not by the visitor, so it
+ * is not remembered (the next visit picks again, say after the browser gained WebGPU).
+ */
+export function saveValues(
+  storage: Pick<Storage, "setItem"> | undefined,
+  values: SettingsValues,
+  options: { engineIsAutomatic?: boolean } = {},
+): void {
+  const { openaiApiKey: _secret, engine, ...rest } = values;
+  try {
+    storage?.setItem(STORAGE_KEY, JSON.stringify(options.engineIsAutomatic ? rest : { engine, ...rest }));
   } catch {
     // storage full or disabled: settings simply are not remembered
   }

@@ -99,7 +99,10 @@ export class TraceView {
           : event.source === "fallback"
             ? "Answer (the step budget ran out; this is the model's closing reply)"
             : "Answer";
-        this.el.answer.replaceChildren(h("h2", { text: label }), h("p", { class: "answer-text", text }));
+        this.el.answer.replaceChildren(
+          h("h2", { text: label }),
+          h("p", { class: "answer-text", text, data: { testid: "answer" } }),
+        );
         this.el.answer.dataset["replay"] = String(this.replay);
         this.el.answer.hidden = false;
         break;

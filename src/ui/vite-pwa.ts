@@ -1,10 +1,11 @@
 /**
  * Vite plugin: the offline service worker (workbox via vite-plugin-pwa). It precaches the app shell, the
  * workers, the self-hosted Pyodide files (public/pyodide) and the Python packages (public/py-packages), so
- * after the first visit the page loads and runs with no network at all. The Python sandbox (frame and
- * worker scripts) travels inside the page's bundle, and the page, not the sandbox, reads Pyodide and the
- * packages, so those reads go through this service worker too. web-llm keeps model weights in
- * the Cache API itself; shards live in OPFS.
+ * after the first visit the page loads and runs with no network at all. The CPU engine's files (llama.cpp's
+ * wllama.wasm and the bundled micro-student's GGUF) are precached too, so that engine answers offline.
+ * The Python sandbox (frame and worker scripts) travels inside the page's bundle, and the page, not the
+ * sandbox, reads Pyodide and the packages, so those reads go through this service worker too. web-llm
+ * keeps model weights in the Cache API itself; shards live in OPFS.
  */
 import type { Plugin } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
@@ -26,7 +27,8 @@ export function offlineServiceWorker(): Plugin[] {
       icons: [{ src: "icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any" }],
     },
     workbox: {
-      globPatterns: ["**/*.{html,js,mjs,css,svg,wasm,zip,json,whl,webmanifest}"],
+      // gguf: the bundled micro-student, so the CPU engine answers offline (its llama.cpp is one of the .wasm).
+      globPatterns: ["**/*.{html,js,mjs,css,svg,wasm,zip,json,whl,webmanifest,gguf}"],
       // Shards are the user's own data (OPFS); sample shards a host serves are cached when first fetched.
       globIgnores: ["**/*.pas"],
       maximumFileSizeToCacheInBytes: MAX_PRECACHE_FILE_BYTES,

@@ -129,6 +129,27 @@ describe("the wllama engine with the real micro-student in Chromium (no WebGPU)"
     expect(next.completions[0]!.text).toContain("17*23+1");
   });
 
+  it("loads a model through wllama's cache in this browser: the second load makes no request", async () => {
+    const downloads: string[] = [];
+    const count = (request: { url(): string; method(): string }) => {
+      if (request.url().includes("micro-arith")) downloads.push(request.method());
+    };
+    page.on("request", count);
+    try {
+      expect(await call("load", { contextSize: 256, cache: true })).toMatch(/^micro-arith /);
+      expect(downloads).toEqual(["HEAD", "GET"]);
+      // From the cache, without even asking the server whether the file changed (so it works offline).
+      expect(await call("load", { contextSize: 256, cache: true })).toMatch(/^micro-arith /);
+      expect(downloads).toEqual(["HEAD", "GET"]);
+    } finally {
+      page.off("request", count);
+    }
+    const result = ok(
+      await generate({ messages: [...arithmetic], stop: STOP, temperature: 0, maxTokens: 120 }),
+    );
+    expect(result.completions[0]!.text).toContain("final_answer(result)");
+  });
+
   it("says the prompt exceeds the context, with both sizes", async () => {
     const reply = await generate({ messages: [{ role: "user", content: "x".repeat(400) }], maxTokens: 10 });
     expect(reply).toMatchObject({ ok: false, code: "model" });

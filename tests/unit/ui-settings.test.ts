@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_VALUES,
+  hasStoredEngine,
   loadValues,
   parseSettings,
   SettingsError,
@@ -108,6 +109,17 @@ describe("parseSettings", () => {
     });
   });
 
+  it("runs the CPU engine with a catalog model, the bundled micro-student by default", () => {
+    expect(parseSettings(values({ engine: "wllama" })).engine).toEqual({ kind: "wllama", modelId: "micro" });
+    expect(parseSettings(values({ engine: "wllama", localModel: "" })).engine).toEqual({
+      kind: "wllama",
+      modelId: "micro",
+    });
+    expect(fieldOf(() => parseSettings(values({ engine: "wllama", localModel: "gpt-9" })))).toBe(
+      'localModel: CPU engine: unknown model "gpt-9"',
+    );
+  });
+
   it("wants a shard URL when the URL source is chosen", () => {
     expect(fieldOf(() => parseSettings(values({ shardSource: "url", shardUrl: " " })))).toMatch(
       /^shardUrl: /,
@@ -132,5 +144,20 @@ describe("remembered settings", () => {
     expect(loadValues(storage)).toEqual(values({ engine: "openai", openaiModel: "qwen", n: "4" }));
     for (const key of store.keys()) store.set(key, "{not json");
     expect(loadValues(storage)).toEqual(DEFAULT_VALUES);
+  });
+
+  it("does not remember an engine the page picked by itself, so the next visit picks again", () => {
+    const store = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    };
+    expect(hasStoredEngine(storage)).toBe(false);
+    saveValues(storage, values({ engine: "wllama", n: "3" }), { engineIsAutomatic: true });
+    expect(hasStoredEngine(storage)).toBe(false);
+    expect(loadValues(storage)).toEqual(values({ n: "3" }));
+    saveValues(storage, values({ engine: "wllama", n: "3" }));
+    expect(hasStoredEngine(storage)).toBe(true);
+    expect(loadValues(storage).engine).toBe("wllama");
   });
 });

@@ -21,8 +21,12 @@ export interface WllamaLoadProgress {
 }
 
 export interface WllamaLoadOptions {
-  /** The GGUF file: a URL (fetched here) or its bytes. */
-  model: { url: string } | { bytes: Blob };
+  /**
+   * The GGUF file: its bytes, or a URL. A URL is fetched here, unless `cache` is set: then wllama downloads
+   * it into its own cache in this browser's storage (OPFS) and later loads read it from there, offline
+   * too. The page's bundled model needs no such cache (its service worker holds it).
+   */
+  model: { url: string; cache?: boolean } | { bytes: Blob };
   /** Shown in traces and progress. */
   modelName: string;
   /** URL of wllama's wllama.wasm, self-hosted (the page gets it from Vite: `…/wllama.wasm?url`). */
@@ -53,13 +57,15 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
   const report = (fraction: number, text: string) =>
     options.onProgress?.({ fraction, text, elapsedSeconds: (performance.now() - started) / 1000 });
   options.signal?.throwIfAborted();
-  const blob =
-    "bytes" in options.model
-      ? options.model.bytes
-      : await download(options.model.url, options.modelName, report, options);
+  const source = options.model;
+  // Either the bytes are here (given, or fetched now), or wllama reads the URL through its cache.
+  const cachedUrl = "url" in source && source.cache ? source.url : undefined;
+  let blob: Blob | undefined;
+  if ("bytes" in source) blob = source.bytes;
+  else if (!cachedUrl) blob = await download(source.url, options.modelName, report, options);
   options.signal?.throwIfAborted();
 
-  report(1, `Starting llama.cpp (WebAssembly) with ${options.modelName}…`);
+  if (blob) report(1, `Starting llama.cpp (WebAssembly) with ${options.modelName}…`);
   const threads =
     options.threads ??
     defaultThreads({
@@ -70,21 +76,34 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
   const { Wllama } = await import("@wllama/wllama");
   const wllama = new Wllama(
     { default: options.wasmUrl },
-    // llama.cpp's own log lines are for its developers; failures still come back as errors.
-    { suppressNativeLog: true, logger: QUIET_LOGGER },
+    // llama.cpp's own log lines are for its developers; failures still come back as errors. A model in
+    // wllama's cache loads without asking the network whether it changed (offline use).
+    { suppressNativeLog: true, logger: QUIET_LOGGER, allowOffline: true },
   );
+  const params = {
+    n_ctx: contextSize,
+    n_threads: threads,
+    // One slot: requests run one at a time (wllama returns one choice per task), and every request then
+    // lands in the slot that holds the previous prompt's KV cache.
+    n_parallel: 1,
+    // This is the CPU engine: never try WebGPU (the browsers it serves have none that works).
+    n_gpu_layers: 0,
+    // The tiny bundled model needs no warm-up run; a real one is warmed by its first prompt anyway.
+    warmup: false,
+  };
   try {
-    await wllama.loadModel([blob], {
-      n_ctx: contextSize,
-      n_threads: threads,
-      // One slot: requests run one at a time (wllama returns one choice per task), and every request then
-      // lands in the slot that holds the previous prompt's KV cache.
-      n_parallel: 1,
-      // This is the CPU engine: never try WebGPU (the browsers it serves have none that works).
-      n_gpu_layers: 0,
-      // The tiny bundled model needs no warm-up run; a real one is warmed by its first prompt anyway.
-      warmup: false,
-    });
+    if (blob) await wllama.loadModel([blob], params);
+    else
+      await wllama.loadModelFromUrl(cachedUrl!, {
+        ...params,
+        useCache: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+        progressCallback: ({ loaded, total }) =>
+          report(
+            total ? Math.min(1, loaded / total) : 0,
+            `Loading ${options.modelName}: ${mib(loaded)}${total ? ` of ${mib(total)}` : ""} (kept in this browser)`,
+          ),
+      });
   } catch (error) {
     await wllama.exit().catch(() => {});
     throw new EngineError(

@@ -21,7 +21,8 @@ export type PlainRequest = Omit<GenerateRequest, "signal" | "onToken"> & {
 
 export interface WllamaHarness {
   isolated: boolean;
-  load(options?: { contextSize?: number; threads?: number }): Promise<string>;
+  /** `cache`: load through wllama's own cache in OPFS instead of a plain fetch. */
+  load(options?: { contextSize?: number; threads?: number; cache?: boolean }): Promise<string>;
   generate(
     request: PlainRequest,
   ): Promise<
@@ -41,10 +42,10 @@ const need = () => {
 
 const harness: WllamaHarness = {
   isolated: globalThis.crossOriginIsolated === true,
-  async load(options = {}) {
+  async load({ cache, ...options } = {}) {
     await engine?.dispose();
     engine = await loadWllamaEngine({
-      model: { url: microGgufUrl },
+      model: { url: microGgufUrl, cache: cache ?? false },
       modelName: "micro-arith",
       wasmUrl: wllamaWasmUrl,
       ...options,
