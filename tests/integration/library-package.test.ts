@@ -8,6 +8,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -169,60 +170,74 @@ describe("the packed library, installed into an empty project", () => {
     expect(results.join("")).toBe("");
   });
 
-  it("builds the Vite page of docs/embedding.md, which answers in Chromium with Python in its sandbox", async () => {
+  it("serves and builds the Vite page of docs/embedding.md, which answers in Chromium with Python in its sandbox", async () => {
     // The page's model is a scripted server here (the example proxies /v1 to llama-server on 8080).
-    const server = await startTestServer({
-      model: "local",
-      completions: ["Thought: compute it.\n```py\nresult = 17*23+1\nfinal_answer(result)\n```<end_code>"],
-    });
+    const step = "Thought: compute it.\n```py\nresult = 17*23+1\nfinal_answer(result)\n```<end_code>";
+    const server = await startTestServer({ model: "local", completions: [step, step] });
     const config = join(app, "vite.config.ts");
     const text = await readFile(config, "utf8");
     expect(text).toContain("http://127.0.0.1:8080");
     await writeFile(config, text.replace("http://127.0.0.1:8080", new URL(server.url).origin));
-    const { build, preview } = await import("vite");
-    // Vitest sets NODE_ENV=test, which would make Vite build a development bundle.
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = "production";
-    try {
-      await build({ root: app, configFile: config, mode: "production", logLevel: "error" });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
-    // The plugin self-hosted Pyodide and the offline packages.
-    for (const file of ["pyodide/pyodide.asm.wasm", "py-packages/manifest.json"]) {
-      expect((await stat(join(app, "dist", file))).isFile(), file).toBe(true);
-    }
-    const site = await preview({
-      root: app,
-      configFile: config,
-      logLevel: "error",
-      preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
-    });
+    const vite = await import("vite");
     const browser = await launchChromium();
-    try {
-      const address = site.httpServer.address();
-      if (!address || typeof address === "string") throw new Error("vite preview: no TCP address");
+    const ask = async (site: { httpServer: { address(): AddressInfo | string | null } | null }) => {
+      const address = site.httpServer?.address();
+      if (!address || typeof address === "string") throw new Error("vite: no TCP address");
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (err) => errors.push(err.message));
       await page.goto(`http://127.0.0.1:${address.port}/`);
-      // The preview sends the plugin's headers: the page is isolated, so runaway code is interrupted in place.
+      // The plugin's headers: the page is isolated, so runaway code is interrupted in place.
       expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
       await page.click("button");
-      await page.waitForFunction(
-        () => document.querySelector("#out")?.textContent?.includes("Answer:"),
-        null,
-        {
-          timeout: 120_000,
-        },
-      );
+      const answered = () => document.querySelector("#out")?.textContent?.includes("Answer:");
+      await page.waitForFunction(answered, null, { timeout: 120_000 });
       const out = await page.textContent("#out");
       expect(out, errors.join("\n")).toContain("Answer: 392 (answered)");
       expect(out).toContain("result = 17*23+1");
-      expect(server.requests).toHaveLength(1);
+      await page.close();
+    };
+    try {
+      // `vite`: the dev server.
+      const dev = await vite.createServer({
+        root: app,
+        configFile: config,
+        logLevel: "error",
+        server: { host: "127.0.0.1", port: 0, strictPort: false, hmr: false },
+      });
+      await dev.listen();
+      try {
+        await ask(dev);
+      } finally {
+        await dev.close();
+      }
+
+      // `vite build` and `vite preview`. Vitest sets NODE_ENV=test, which would make a development bundle.
+      const nodeEnv = process.env.NODE_ENV;
+      process.env.NODE_ENV = "production";
+      try {
+        await vite.build({ root: app, configFile: config, mode: "production", logLevel: "error" });
+      } finally {
+        process.env.NODE_ENV = nodeEnv;
+      }
+      // The plugin self-hosted Pyodide and the offline packages.
+      for (const file of ["pyodide/pyodide.asm.wasm", "py-packages/manifest.json"]) {
+        expect((await stat(join(app, "dist", file))).isFile(), file).toBe(true);
+      }
+      const site = await vite.preview({
+        root: app,
+        configFile: config,
+        logLevel: "error",
+        preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
+      });
+      try {
+        await ask(site);
+      } finally {
+        await site.close();
+      }
+      expect(server.requests).toHaveLength(2);
     } finally {
       await browser.close();
-      await site.close();
       await server.close();
     }
   });

@@ -6,6 +6,7 @@
  * the production bundle carries them inside the page's JavaScript), plus the CSP hash of the frame script.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin as EsbuildPlugin, type StdinOptions } from "esbuild";
@@ -76,8 +77,9 @@ async function bundle(
   });
   const code = result.outputFiles[0]?.text;
   if (!code) throw new Error("python sandbox: esbuild produced nothing for the frame or the worker");
-  const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes(":") && f !== "<stdin>");
-  return { code, inputs: files.map((f) => resolve(f)) };
+  // Watched files must exist: the dev server fails on the default worker's in-memory script otherwise.
+  const files = Object.keys(result.metafile.inputs).map((f) => resolve(f));
+  return { code, inputs: files.filter((f) => existsSync(f)) };
 }
 
 export function pythonSandbox(options: PythonSandboxOptions = {}): Plugin {
