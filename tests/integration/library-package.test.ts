@@ -99,6 +99,58 @@ describe("the packed library, installed into an empty project", () => {
     expect(stderr).toContain("17*23+1");
   });
 
+  it("answers in Node through an OpenAI-compatible server, with web_search over a shard opened by openShard", async () => {
+    const input = join(dir, "passages.jsonl");
+    await writeFile(
+      input,
+      [
+        { title: "Zorblat", text: "The Zorblat is a small animal that lives in the Quuxian hills." },
+        { title: "Quuxian hills", text: "The Quuxian hills are a range of low hills." },
+      ]
+        .map((p) => JSON.stringify(p))
+        .join("\n"),
+    );
+    const shardDir = join(dir, "shard");
+    await run(
+      process.execPath,
+      [join(ROOT, "bin", "pocket-agent.js"), "shard", "build", "--out", shardDir, input],
+      {
+        cwd: ROOT,
+      },
+    );
+    const server = await startTestServer({
+      completions: [
+        'Thought: look it up.\n```py\nprint(web_search(query="Zorblat"))\n```<end_code>',
+        'Thought: found it.\n```py\nfinal_answer("the Quuxian hills")\n```<end_code>',
+      ],
+    });
+    await writeFile(
+      join(app, "server.mjs"),
+      [
+        'import { createAgent, OpenAIEngine } from "pocket-agent";',
+        'import { createNodeExecutor, openShard } from "pocket-agent/node";',
+        "const [baseUrl, shardDir] = process.argv.slice(2);",
+        "const shard = await openShard(shardDir);",
+        'const engine = new OpenAIEngine({ baseUrl, model: "test-student" });',
+        "const agent = createAgent({ engine, executor: createNodeExecutor, shard });",
+        'const t = await agent.ask("Where does the Zorblat live?");',
+        "await agent.dispose();",
+        "console.log(JSON.stringify({ passages: shard.info.passages, status: t.status, answer: t.answer }));",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const { stdout } = await run(process.execPath, ["server.mjs", server.url, shardDir], { cwd: app });
+      expect(JSON.parse(stdout)).toEqual({ passages: 2, status: "answered", answer: "the Quuxian hills" });
+      // The sandbox read the shard: the second request carries the passage web_search returned.
+      const observation = server.requests[1]!.body.messages.at(-1)!.content;
+      expect(observation).toContain("lives in the Quuxian hills");
+      expect(server.requests[0]!.body.messages[0]!.content).toContain("web_search");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("type-checks consumers against the emitted declarations", async () => {
     await writeFile(
       join(app, "core.ts"),
