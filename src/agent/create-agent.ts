@@ -73,9 +73,8 @@ export function createAgent(options: CreateAgentOptions): Agent {
     return executor;
   };
 
-  const answer = async (question: string, ask: AskOptions): Promise<Trajectory> => {
-    if (disposed) throw new Error("createAgent: this agent was disposed");
-    return runAgent(question, {
+  const answer = async (question: string, ask: AskOptions): Promise<Trajectory> =>
+    runAgent(question, {
       engine,
       executor: await executorNow(),
       pack,
@@ -85,16 +84,17 @@ export function createAgent(options: CreateAgentOptions): Agent {
       signal: ask.signal,
       onEvent: ask.onEvent,
     });
-  };
 
   return {
     ask(question, ask = {}) {
+      if (disposed) return Promise.reject(new Error("createAgent: this agent was disposed"));
       const run = queue.then(() => answer(question, ask));
       queue = run.catch(() => undefined);
       return run;
     },
     async dispose() {
       disposed = true;
+      // Questions asked before are answered first: their runs still need the executor.
       await queue;
       if (factory && executor) await (await executor.catch(() => undefined))?.dispose();
       executor = undefined;

@@ -78,6 +78,16 @@ describe("createAgent", () => {
     expect(state.peak).toBe(1);
   });
 
+  it("answers the questions asked before dispose(), then ends the executor", async () => {
+    const { executor, state } = fakeExecutor();
+    const agent = createAgent({ engine: new ReplayEngine([ANSWER, ANSWER]), executor: async () => executor });
+    const asked = [agent.ask("a"), agent.ask("b")];
+    const disposed = agent.dispose();
+    expect((await Promise.all(asked)).map((t) => t.status)).toEqual(["answered", "answered"]);
+    await disposed;
+    expect(state.disposed).toBe(true);
+  });
+
   it("offers web_search only with a shard, as the CLI does", async () => {
     const systemPrompt = async (shard: boolean) => {
       const engine = new ReplayEngine([ANSWER]);
