@@ -478,27 +478,36 @@ async function scaleRun(size: number, vocabFile: string) {
   bytes.set(head, 0);
   bytes.set(await readFile(blocksPath), head.length);
   await rm(work, { recursive: true, force: true });
-  let t = performance.now();
+  const t = performance.now();
   const shard = openShard(bytes);
   shard.search(vocab.queries[0]!, K);
   const loadToFirstQueryMs = performance.now() - t;
-  const times: number[] = [];
-  for (const q of vocab.queries) {
-    t = performance.now();
-    shard.search(q, K);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
+  /** Query times (sorted) and the hits, to compare pruned with exhaustive search. */
+  const timed = (searcher: ReturnType<typeof openShard>) => {
+    for (const q of vocab.queries.slice(0, 20)) searcher.search(q, K); // warm-up
+    const times: number[] = [];
+    const hits: string[] = [];
+    for (const q of vocab.queries) {
+      const s = performance.now();
+      const top = searcher.search(q, K);
+      times.push(performance.now() - s);
+      hits.push(JSON.stringify(top.map((h) => [h.id, h.score])));
+    }
+    times.sort((a, b) => a - b);
+    return { times, hits };
+  };
+  const figures = (times: number[]) => ({
+    p50: round(percentile(times, 0.5)),
+    p95: round(percentile(times, 0.95)),
+    mean: round(times.reduce((a, b) => a + b, 0) / times.length),
+  });
+  const pruned = timed(shard);
+  const exhaustive = timed(openShard(bytes, { pruning: false }));
+  const differentTopK = pruned.hits.filter((h, i) => h !== exhaustive.hits[i]).length;
   // The same index with feedback off (header rewritten in place, same length): what one BM25F pass costs.
   bytes.set(encodeHeader({ ...decodeHeader(bytes), feedbackDocs: 0 }), 0);
-  const single = openShard(bytes);
-  const singleTimes: number[] = [];
-  for (const q of vocab.queries) {
-    t = performance.now();
-    single.search(q, K);
-    singleTimes.push(performance.now() - t);
-  }
-  singleTimes.sort((a, b) => a - b);
+  const single = timed(openShard(bytes));
+  const singleExhaustive = timed(openShard(bytes, { pruning: false }));
   return {
     passages: shard.info.passages,
     terms: shard.info.terms,
@@ -507,11 +516,14 @@ async function scaleRun(size: number, vocabFile: string) {
     bytesOnDisk: bytes.length,
     indexBytes: bytes.length - (shard.info.sections.passages ?? 0),
     loadToFirstQueryMs: round(loadToFirstQueryMs, 1),
-    queryMs: { p50: round(percentile(times, 0.5)), p95: round(percentile(times, 0.95)) },
-    queryMsWithoutFeedback: {
-      p50: round(percentile(singleTimes, 0.5)),
-      p95: round(percentile(singleTimes, 0.95)),
-    },
+    queryMs: figures(pruned.times),
+    queryMsExhaustive: figures(exhaustive.times),
+    p95PrunedOverExhaustive: round(percentile(pruned.times, 0.95) / percentile(exhaustive.times, 0.95)),
+    queriesWhosePrunedTopKDiffers: differentTopK,
+    queryMsWithoutFeedback: figures(single.times),
+    queryMsWithoutFeedbackExhaustive: figures(singleExhaustive.times),
+    queriesWithoutFeedbackWhosePrunedTopKDiffers: single.hits.filter((h, i) => h !== singleExhaustive.hits[i])
+      .length,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     peakHeapBytes: peakHeap,
   };

@@ -8,8 +8,16 @@ import type { StemmerName, TokenizerSettings } from "./tokenizer.ts";
 
 /** "PKSHARD" + 0x1a: the 0x1a stops `type`/`cat` on some systems, as in PNG. */
 export const SHARD_MAGIC = new Uint8Array([0x50, 0x4b, 0x53, 0x48, 0x41, 0x52, 0x44, 0x1a]);
-/** Version 2: title and text are separate fields (BM25F): title lengths, title term frequencies, field weights. */
-export const SHARD_FORMAT_VERSION = 2;
+/**
+ * Version 3: per-term score bounds and skip entries with block maxima, for dynamic pruning (MaxScore).
+ * Version 2 had title and text as separate fields (BM25F) but no bounds; version 1 one field.
+ */
+export const SHARD_FORMAT_VERSION = 3;
+/** What older versions lack, for the error that asks to rebuild them. */
+const OLDER_VERSIONS: Record<number, string> = {
+  1: "it has no title field",
+  2: "it has no score bounds for pruned search",
+};
 /** The file name inside a shard directory. */
 export const SHARD_FILE_NAME = "shard.pas";
 export const PREAMBLE_BYTES = 16;
@@ -30,6 +38,9 @@ export enum SectionId {
   Passages = 9,
   PageCrcs = 10,
   TitleLengths = 11,
+  TermMaxima = 12,
+  SkipOffsets = 13,
+  Skips = 14,
 }
 
 /** Terms and postings are checked lazily, in pages of this many bytes, when a query first touches them. */
@@ -40,6 +51,7 @@ export const LAZILY_CHECKED: ReadonlySet<SectionId> = new Set([
   SectionId.Terms,
   SectionId.Postings,
   SectionId.Passages,
+  SectionId.Skips,
 ]);
 
 export function pageCount(length: number): number {
@@ -58,6 +70,9 @@ export const SECTION_NAMES: Record<SectionId, string> = {
   [SectionId.Passages]: "passages",
   [SectionId.PageCrcs]: "page checksums",
   [SectionId.TitleLengths]: "title lengths",
+  [SectionId.TermMaxima]: "term maxima",
+  [SectionId.SkipOffsets]: "skip offsets",
+  [SectionId.Skips]: "skips",
 };
 
 export interface SectionEntry {
@@ -176,8 +191,9 @@ export function decodeHeader(bytes: Uint8Array): ShardHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== SHARD_FORMAT_VERSION) {
+    const why = OLDER_VERSIONS[version] ? ` (${OLDER_VERSIONS[version]})` : "";
     throw new ShardFormatError(
-      `unsupported shard format version ${version}: this reader reads version ${SHARD_FORMAT_VERSION}; rebuild the shard from its sources with \`pocket-agent shard build --out DIR INPUT...\``,
+      `unsupported shard format version ${version}${why}: this reader reads version ${SHARD_FORMAT_VERSION}; rebuild the shard from its sources with \`pocket-agent shard build --out DIR INPUT...\``,
     );
   }
   const headerLength = view.getUint32(12, true);

@@ -1,12 +1,16 @@
 /**
  * Reads a shard straight from its bytes (an ArrayBuffer, a fetched file, an OPFS file): typed-array
  * views over the index sections, no JSON, no copy unless the bytes are misaligned. BM25F scoring (title
- * and text fields, plus a boost for a passage whose whole title is in the query) is term-at-a-time
- * over delta+varint postings; passages are inflated per block on demand.
+ * and text fields, plus a boost for a passage whose whole title is in the query) over delta+varint
+ * postings: pruned document-at-a-time by default (max-score.ts), or exhaustive term-at-a-time, the
+ * reference the pruned search is tested against. Passages are inflated per block on demand.
  * Runtime-neutral (no DOM, no node:*), so the Python worker can use it in Node and in the browser.
  */
 import { inflateSync } from "fflate";
+import { fieldNorms, idf } from "./bm25f.ts";
 import { compareBytes, crc32 } from "./bytes.ts";
+import { Accumulator, type QueryTerm, type ScoringContext } from "./max-score.ts";
+import { END_OF_LIST, PostingCursor, SKIP_WORDS } from "./postings.ts";
 import type { Passage, PassageSearcher, SearchHit } from "./search.ts";
 import {
   CHECK_PAGE_BYTES,
@@ -62,6 +66,12 @@ export interface OpenShardOptions {
   verify?: boolean;
   /** How many inflated passage blocks to keep (default 16). */
   blockCache?: number;
+  /**
+   * Dynamic pruning (default true): the same hits and scores as scoring every posting, but once the
+   * top k are out of reach of the unread (common-word) lists, those are read only at the candidates.
+   * false scores exhaustively (tests and benchmarks compare the two).
+   */
+  pruning?: boolean;
 }
 
 export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOptions = {}): Shard {
@@ -96,6 +106,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   };
 
   const { passageCount: n, termCount, blockCount } = header;
+  if (n >= END_OF_LIST) throw new ShardFormatError(`corrupt shard: ${n} passages is more than a shard holds`);
   const stopText = new TextDecoder().decode(raw(section(SectionId.StopWords)));
   const stopWords = stopText ? stopText.split("\n") : [];
   expect(SectionId.StopWords, stopWords.length, header.tokenizer.stopWords.length);
@@ -126,10 +137,31 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   const blockCrcs = u32(section(SectionId.BlockCrcs, 4));
   expect(SectionId.BlockCrcs, blockCrcs.length, blockCount);
   const passagesEntry = section(SectionId.Passages);
+  const termMaximaEntry = section(SectionId.TermMaxima, 4);
+  const termMaxima = new Float32Array(
+    bytes.buffer,
+    bytes.byteOffset + termMaximaEntry.offset,
+    termMaximaEntry.length / 4,
+  );
+  expect(SectionId.TermMaxima, termMaxima.length, termCount);
+  const skipOffsets = u32(section(SectionId.SkipOffsets, 4));
+  expect(SectionId.SkipOffsets, skipOffsets.length, termCount + 1);
+  const skipsEntry = section(SectionId.Skips, 4 * SKIP_WORDS);
+  const skips = u32(skipsEntry);
+  expect(SectionId.Skips, skips.length / SKIP_WORDS, skipOffsets[termCount]!);
+  const skipBytes = raw(skipsEntry);
   const pageCrcs = u32(section(SectionId.PageCrcs, 4));
-  expect(SectionId.PageCrcs, pageCrcs.length, pageCount(terms.length) + pageCount(postings.length));
-  const checkTerms = pageChecker(terms, pageCrcs.subarray(0, pageCount(terms.length)), verify, "terms");
-  const checkPostings = pageChecker(postings, pageCrcs.subarray(pageCount(terms.length)), verify, "postings");
+  const termPages = pageCount(terms.length);
+  const postingPages = pageCount(postings.length);
+  expect(SectionId.PageCrcs, pageCrcs.length, termPages + postingPages + pageCount(skipBytes.length));
+  const checkTerms = pageChecker(terms, pageCrcs.subarray(0, termPages), verify, "terms");
+  const checkPostings = pageChecker(
+    postings,
+    pageCrcs.subarray(termPages, termPages + postingPages),
+    verify,
+    "postings",
+  );
+  const checkSkips = pageChecker(skipBytes, pageCrcs.subarray(termPages + postingPages), verify, "skips");
   if (blockOffsets[blockCount] !== passagesEntry.length) {
     throw new ShardFormatError("corrupt shard: passage block offsets do not add up to the passages section");
   }
@@ -138,20 +170,14 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const { k1, b, titleWeight, titleB, titleMatchBoost } = header;
-  const avg = header.avgDocLength || 1;
-  const avgTitle = header.avgTitleLength || 1;
   // Per-passage BM25F field factors (length normalisation, title weight), computed once at load.
-  const textNorms = new Float32Array(n);
-  const titleNorms = new Float32Array(n);
-  for (let d = 0; d < n; d++) {
-    textNorms[d] = 1 / (1 - b + (b * docLengths[d]!) / avg);
-    titleNorms[d] = titleWeight / (1 - titleB + (titleB * titleLengths[d]!) / avgTitle);
-  }
+  const norms = fieldNorms(header, docLengths, titleLengths, n);
+  const textNorms = norms.text;
+  const titleNorms = norms.title;
   const matchFactor = 1 + titleMatchBoost;
-  const scores = new Float32Array(n);
-  /** Title tokens of each touched passage that the query holds (for the whole-title match). */
-  const titleHits = new Uint8Array(n);
-  let touched = new Int32Array(1024);
+  const pruning = options.pruning ?? true;
+  const accumulator = new Accumulator(n);
+  const scoring: ScoringContext = { k1, textNorms, titleNorms, titleLengths, matchFactor };
 
   const findTerm = (term: string): number => {
     const key = encoder.encode(term);
@@ -232,81 +258,6 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     };
   };
 
-  let touchedCount = 0;
-  /**
-   * Adds every posting of the query's terms (term-at-a-time) into `scores`, each term times its weight
-   * (a count, or an RM3 weight): the scores are linear in the weights, so feedback adds its terms to
-   * the first pass instead of scoring the query again. With `typed` (the terms the user typed, with
-   * counts), title tokens matched are counted too, for the whole-title match.
-   */
-  const accumulate = (weights: Map<string, number>, typedTerms?: Map<string, number>): void => {
-    for (const [term, queryWeight] of weights) {
-      const id = findTerm(term);
-      if (id < 0) continue;
-      let at = postingOffsets[id]!;
-      const end = postingOffsets[id + 1]!;
-      checkPostings(at, end);
-      // Varints decoded inline: this loop is the hot path of every query.
-      let df = 0;
-      for (let shift = 1; ; shift *= 128) {
-        const byte = postings[at++]!;
-        df += (byte & 0x7f) * shift;
-        if (byte < 0x80) break;
-      }
-      const weight = queryWeight * Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (k1 + 1);
-      const typed = typedTerms?.get(term) ?? 0;
-      let doc = 0;
-      while (at < end) {
-        let delta = 0;
-        for (let shift = 1; ; shift *= 128) {
-          const byte = postings[at++]!;
-          delta += (byte & 0x7f) * shift;
-          if (byte < 0x80) break;
-        }
-        // Text frequency times 2, plus 1 when a title frequency follows.
-        let code = postings[at++]!;
-        if (code >= 0x80) {
-          code &= 0x7f;
-          for (let shift = 128; ; shift *= 128) {
-            const byte = postings[at++]!;
-            code += (byte & 0x7f) * shift;
-            if (byte < 0x80) break;
-          }
-        }
-        let titleTf = 0;
-        if (code & 1) {
-          for (let shift = 1; ; shift *= 128) {
-            const byte = postings[at++]!;
-            titleTf += (byte & 0x7f) * shift;
-            if (byte < 0x80) break;
-          }
-        }
-        doc += delta;
-        if (scores[doc] === 0) {
-          if (touchedCount === touched.length) {
-            const grown = new Int32Array(touched.length * 2);
-            grown.set(touched);
-            touched = grown;
-          }
-          touched[touchedCount++] = doc;
-        }
-        const tf = Math.floor(code / 2) * textNorms[doc]! + titleTf * titleNorms[doc]!;
-        scores[doc]! += (weight * tf) / (tf + k1);
-        if (titleTf > 0 && typed > 0)
-          titleHits[doc] = Math.min(255, titleHits[doc]! + Math.min(titleTf, typed));
-      }
-    }
-  };
-
-  /** After the typed terms: titleHits[doc] becomes 1 where every title token was matched, else 0. */
-  const markTitleMatches = (): void => {
-    for (let i = 0; i < touchedCount; i++) {
-      const doc = touched[i]!;
-      const inTitle = titleHits[doc]!;
-      if (inTitle > 0) titleHits[doc] = inTitle >= titleLengths[doc]! ? 1 : 0;
-    }
-  };
-
   const { feedbackDocs, feedbackTerms, feedbackOriginalWeight, feedbackTemperature, feedbackMaxDocFraction } =
     header;
   const feedbackMaxDf = feedbackMaxDocFraction * n;
@@ -349,33 +300,66 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     let queryLength = 0;
     for (const count of counts.values()) queryLength += count;
     const share = ((1 - feedbackOriginalWeight) * queryLength) / (total || 1);
-    return new Map(terms.map(([term, w]) => [term, w * share]));
+    // A weight of 0 (original weight 1, or a passage far below the best) would add nothing.
+    return new Map(terms.map(([term, w]): [string, number] => [term, w * share]).filter(([, w]) => w > 0));
   };
 
+  /** A cursor at the start of term `id`'s postings (its pages and skip entries checked), and its df. */
+  const cursorOf = (id: number): { cursor: PostingCursor; df: number } => {
+    let at = postingOffsets[id]!;
+    const end = postingOffsets[id + 1]!;
+    checkPostings(at, end);
+    let df = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const byte = postings[at++]!;
+      df += (byte & 0x7f) * shift;
+      if (byte < 0x80) break;
+    }
+    const firstSkip = skipOffsets[id]!;
+    const endSkip = skipOffsets[id + 1]!;
+    if (endSkip < firstSkip || endSkip * SKIP_WORDS > skips.length)
+      throw new ShardFormatError("corrupt shard: skip offsets past the skips section");
+    checkSkips(firstSkip * SKIP_WORDS * 4, endSkip * SKIP_WORDS * 4);
+    const cursor = new PostingCursor(postings, at, end, df, termMaxima[id]!, skips, firstSkip, endSkip);
+    return { cursor, df };
+  };
+
+  /** Appends the query terms of `weights` found in the shard, in its order, to `out`. */
+  const queryTerms = (
+    weights: Map<string, number>,
+    typedTerms: Map<string, number> | undefined,
+    scale: number,
+    out: QueryTerm[],
+  ): QueryTerm[] => {
+    for (const [term, queryWeight] of weights) {
+      const id = findTerm(term);
+      if (id < 0) continue;
+      const { cursor, df } = cursorOf(id);
+      const weight = queryWeight * idf(n, df) * (k1 + 1) * scale;
+      out.push({ cursor, weight, typed: typedTerms?.get(term) ?? 0 });
+    }
+    return out;
+  };
+
+  /**
+   * BM25F with the whole-title boost; with feedback, RM3: the first pass's best passages give the
+   * added terms, and the second pass scores the original terms at `feedbackOriginalWeight` plus the
+   * added ones. Each pass is a top-k over fresh cursors (max-score.ts).
+   */
   const search = (query: string, k: number): SearchHit[] => {
     const want = Math.max(0, Math.floor(k));
     if (want === 0) return [];
     const counts = new Map<string, number>();
     for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
     let top: Array<[number, number]>;
-    try {
-      touchedCount = 0;
-      accumulate(counts, counts);
-      markTitleMatches();
-      if (feedbackDocs > 0 && feedbackTerms > 0 && touchedCount > 0) {
-        const first = topK(scores, touched, touchedCount, feedbackDocs, titleHits, matchFactor);
-        const added = expand(counts, first);
-        // The second pass is the first scaled to the original terms' share, plus the added terms.
-        for (let i = 0; i < touchedCount; i++) scores[touched[i]!]! *= feedbackOriginalWeight;
-        accumulate(added);
-      }
-      top = topK(scores, touched, touchedCount, want, titleHits, matchFactor);
-    } finally {
-      for (let i = 0; i < touchedCount; i++) {
-        scores[touched[i]!] = 0;
-        titleHits[touched[i]!] = 0;
-      }
-      touchedCount = 0;
+    if (feedbackDocs > 0 && feedbackTerms > 0) {
+      const first = accumulator.topK(queryTerms(counts, counts, 1, []), feedbackDocs, scoring, pruning);
+      if (first.length === 0) return [];
+      const terms = queryTerms(counts, counts, feedbackOriginalWeight, []);
+      queryTerms(expand(counts, first), undefined, 1, terms);
+      top = accumulator.topK(terms, want, scoring, pruning);
+    } else {
+      top = accumulator.topK(queryTerms(counts, counts, 1, []), want, scoring, pruning);
     }
     return top.map(([id, score]) => ({ id, score, ...passage(id) }));
   };
@@ -420,6 +404,7 @@ function pageChecker(bytes: Uint8Array, crcs: Uint32Array, verify: boolean, name
   return (start: number, end: number): void => {
     if (end > bytes.length || start > end)
       throw new ShardFormatError(`corrupt shard: offsets past the ${name} section`);
+    if (start === end) return;
     const last = Math.max(start, end - 1);
     for (
       let page = Math.floor(start / CHECK_PAGE_BYTES);
@@ -434,37 +419,6 @@ function pageChecker(bytes: Uint8Array, crcs: Uint32Array, verify: boolean, name
       checked[page] = 1;
     }
   };
-}
-
-/**
- * The k best (doc, score) pairs, best first; ties go to the lower passage id. A passage flagged in
- * `boosted` scores `factor` times its score.
- */
-function topK(
-  scores: Float32Array,
-  docs: Int32Array,
-  count: number,
-  k: number,
-  boosted: Uint8Array,
-  factor: number,
-): Array<[number, number]> {
-  if (k === 0) return [];
-  // A sorted insertion buffer beats a heap for the small k the agent uses.
-  const best: Array<[number, number]> = [];
-  for (let i = 0; i < count; i++) {
-    const doc = docs[i]!;
-    const score = boosted[doc] ? Math.fround(scores[doc]! * factor) : scores[doc]!;
-    if (best.length === k) {
-      const worst = best[k - 1]!;
-      if (score < worst[1] || (score === worst[1] && doc > worst[0])) continue;
-    }
-    let at = best.length;
-    while (at > 0 && (best[at - 1]![1] < score || (best[at - 1]![1] === score && best[at - 1]![0] > doc)))
-      at--;
-    best.splice(at, 0, [doc, score]);
-    if (best.length > k) best.pop();
-  }
-  return best;
 }
 
 function round6(x: number): number {

@@ -5,7 +5,9 @@
  * in memory as delta+varint postings and written by finish(). Runtime-neutral: the Node builder streams blocks to a file, tests keep them.
  */
 import { deflateSync } from "fflate";
+import { boundUp, fieldNorms } from "./bm25f.ts";
 import { ByteBuffer, compareBytes, crc32 } from "./bytes.ts";
+import { SKIP_WORDS, summarizeList } from "./postings.ts";
 import type { Passage } from "./search.ts";
 import {
   CHECK_PAGE_BYTES,
@@ -123,6 +125,7 @@ export class ShardWriter {
         this.scoring[key] = value;
       }
     }
+    if (this.scoring.b > 1 || this.scoring.titleB > 1) throw new RangeError("b and titleB must be <= 1");
     if (this.scoring.feedbackOriginalWeight > 1) throw new RangeError("feedbackOriginalWeight must be <= 1");
     if (this.scoring.feedbackMaxDocFraction > 1) throw new RangeError("feedbackMaxDocFraction must be <= 1");
     if (this.scoring.feedbackTemperature === 0) throw new RangeError("feedbackTemperature must be > 0");
@@ -253,15 +256,48 @@ export class ShardWriter {
     const order = this.terms.map((term, id) => ({ id, bytes: this.encoder.encode(term) }));
     order.sort((x, y) => compareBytes(x.bytes, y.bytes));
 
+    // The score bounds are computed with the reader's own field factors: the f32 parameters as the
+    // header stores them, the capped lengths as the sections store them.
+    const avgDocLength = this.count ? this.totalTokens / this.count : 0;
+    const avgTitleLength = this.count ? this.totalTitleTokens / this.count : 0;
+    const norms = fieldNorms(
+      {
+        b: Math.fround(this.scoring.b),
+        titleB: Math.fround(this.scoring.titleB),
+        titleWeight: Math.fround(this.scoring.titleWeight),
+        avgDocLength,
+        avgTitleLength,
+      },
+      this.docLengths,
+      this.titleLengths,
+      this.count,
+    );
+
     const termBlob = new ByteBuffer(order.reduce((n, t) => n + t.bytes.length, 16));
     const termOffsets = new Uint32Array(order.length + 1);
     const postingBlob = new ByteBuffer(this.postings.reduce((n, p) => n + p.length + 5, 16));
     const postingOffsets = new Uint32Array(order.length + 1);
+    const termMaxima = new Float32Array(order.length);
+    const skipOffsets = new Uint32Array(order.length + 1);
+    const skips = new ByteBuffer(1024);
+    const skipWord = new DataView(new ArrayBuffer(4));
     order.forEach((t, i) => {
       termBlob.append(t.bytes);
       termOffsets[i + 1] = termBlob.length;
       postingBlob.varint(this.df[t.id]!);
-      postingBlob.append(this.postings[t.id]!.view());
+      const list = this.postings[t.id]!.view();
+      const summary = summarizeList(list, postingBlob.length, norms);
+      termMaxima[i] = boundUp(summary.maxTf);
+      for (let j = 0; j < summary.skips.length; j += SKIP_WORDS) {
+        skipWord.setUint32(0, summary.skips[j]!, true);
+        skips.append(new Uint8Array(skipWord.buffer));
+        skipWord.setUint32(0, summary.skips[j + 1]!, true);
+        skips.append(new Uint8Array(skipWord.buffer));
+        skipWord.setFloat32(0, boundUp(summary.skips[j + 2]!), true);
+        skips.append(new Uint8Array(skipWord.buffer));
+      }
+      skipOffsets[i + 1] = skips.length / (4 * SKIP_WORDS);
+      postingBlob.append(list);
       if (postingBlob.length > MAX_U32)
         throw new Error("postings exceed 4 GiB: split the corpus into several shards");
       postingOffsets[i + 1] = postingBlob.length;
@@ -281,9 +317,18 @@ export class ShardWriter {
       [SectionId.TitleLengths, this.titleLengths.subarray(0, this.count)],
       [SectionId.BlockOffsets, asBytes(Float64Array.from(this.blockOffsets))],
       [SectionId.BlockCrcs, asBytes(Uint32Array.from(this.blockCrcs))],
+      [SectionId.TermMaxima, asBytes(termMaxima)],
+      [SectionId.SkipOffsets, asBytes(skipOffsets)],
+      [SectionId.Skips, skips.view()],
       [
         SectionId.PageCrcs,
-        asBytes(Uint32Array.from([...pageCrcs(termBlob.view()), ...pageCrcs(postingBlob.view())])),
+        asBytes(
+          Uint32Array.from([
+            ...pageCrcs(termBlob.view()),
+            ...pageCrcs(postingBlob.view()),
+            ...pageCrcs(skips.view()),
+          ]),
+        ),
       ],
     ];
     const sectionCount = sections.length + 1;
@@ -301,8 +346,8 @@ export class ShardWriter {
       termCount: order.length,
       blockCount: this.blockCrcs.length,
       passagesPerBlock: this.perBlock,
-      avgDocLength: this.count ? this.totalTokens / this.count : 0,
-      avgTitleLength: this.count ? this.totalTitleTokens / this.count : 0,
+      avgDocLength,
+      avgTitleLength,
       ...this.scoring,
       tokenizer: this.settings,
       fileLength: offset + this.passageBytes,

@@ -89,7 +89,7 @@ describe("shard writer and reader", () => {
   it("counts passages, blocks and stores the tokenizer settings", () => {
     expect(shard.info.passages).toBe(5);
     expect(shard.info.blocks).toBe(3);
-    expect(shard.info.formatVersion).toBe(2);
+    expect(shard.info.formatVersion).toBe(SHARD_FORMAT_VERSION);
     expect(shard.info.tokenizer).toEqual(DEFAULT_TOKENIZER);
     expect(shard.info.bytes).toBe(bytes.length);
   });
@@ -310,13 +310,17 @@ describe("bad shards fail clearly", () => {
     expect(() => openShard(other)).toThrow(/unsupported shard format version 99/);
   });
 
-  it("rejects a format 1 shard (no title field) and names the rebuild command", () => {
-    expect(SHARD_FORMAT_VERSION).toBe(2);
+  it("rejects format 1 and 2 shards (no title field, no score bounds) and names the rebuild command", () => {
+    expect(SHARD_FORMAT_VERSION).toBe(3);
     const old = bytes.slice();
     new DataView(old.buffer).setUint32(8, 1, true);
     expect(() => openShard(old)).toThrow(ShardFormatError);
     expect(() => openShard(old)).toThrow(
-      /unsupported shard format version 1: this reader reads version 2; rebuild .*`pocket-agent shard build --out DIR INPUT\.\.\.`/,
+      /unsupported shard format version 1 \(it has no title field\): this reader reads version 3; rebuild .*`pocket-agent shard build --out DIR INPUT\.\.\.`/,
+    );
+    new DataView(old.buffer).setUint32(8, 2, true);
+    expect(() => openShard(old)).toThrow(
+      /unsupported shard format version 2 \(it has no score bounds for pruned search\): this reader reads version 3; rebuild/,
     );
   });
 
