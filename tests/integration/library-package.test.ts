@@ -111,13 +111,9 @@ describe("the packed library, installed into an empty project", () => {
         .join("\n"),
     );
     const shardDir = join(dir, "shard");
-    await run(
-      process.execPath,
-      [join(ROOT, "bin", "pocket-agent.js"), "shard", "build", "--out", shardDir, input],
-      {
-        cwd: ROOT,
-      },
-    );
+    // The installed command builds it, so writer and reader come from the same tarball.
+    const bin = join(app, "node_modules", "pocket-agent", "bin", "pocket-agent.js");
+    await run(process.execPath, [bin, "shard", "build", "--out", shardDir, input], { cwd: app });
     const server = await startTestServer({
       completions: [
         'Thought: look it up.\n```py\nprint(web_search(query="Zorblat"))\n```<end_code>',
