@@ -121,6 +121,43 @@ export async function packFromOptions(path: string | undefined): Promise<PromptP
   return loadPromptPack(await readSource(path, "prompt pack"), path, DEFAULT_PACK);
 }
 
+/** --base-url: one or several comma-separated http(s) URLs, checked before anything runs. */
+export function baseUrlList(value: string): string {
+  const urls = value
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (urls.length === 0) throw new InvalidArgumentError("expected a URL such as http://127.0.0.1:8000/v1");
+  for (const url of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+      throw new InvalidArgumentError(
+        `"${url}" is not an http(s) URL; expected e.g. http://127.0.0.1:8000/v1`,
+      );
+    }
+  }
+  return value;
+}
+
+/**
+ * Opens the shard once before any model runs, so a missing, truncated or corrupt shard ends the command
+ * with one line instead of failing every web_search call of the run.
+ */
+export async function checkShard(path: string | undefined): Promise<void> {
+  if (!path) return;
+  const { openShardFrom } = await import("../retrieval/open-shard.ts");
+  try {
+    await openShardFrom({ path });
+  } catch (error) {
+    throw new Error(`--shard ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** commander argument parsers that reject bad numbers with a clear message. */
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -170,6 +207,7 @@ export function addAgentOptions(command: Command): Command {
     .option(
       "--base-url <url>",
       "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama); several, comma-separated, share the requests and take over from one that fails",
+      baseUrlList,
     )
     .option("--api-key <key>", "API key (default: $POCKET_AGENT_API_KEY or $OPENAI_API_KEY)")
     .option("--shard <dir>", "local Wikipedia shard behind web_search")

@@ -3,7 +3,7 @@
  * recorded completions, real Pyodide running the code, and a real shard behind web_search.
  * The completions are written by hand in the student's format; no model produced them.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -185,9 +185,13 @@ describe("pocket-agent ask", () => {
     expect(unreachable.stderr.trim().split("\n")).toHaveLength(1);
     expect(unreachable.stderr).toMatch(/^pocket-agent: cannot reach .*ECONNREFUSED/);
 
-    const missing = await runCli(["ask", "q"]);
+    const missing = await runCli(["ask", "q", "--model-file", join(dir, "nope.gguf")]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/--base-url URL --model NAME/);
+    expect(missing.stderr).toMatch(/^pocket-agent: model file not found: .*nope\.gguf/);
+
+    const badUrl = await runCli(["ask", "q", "--base-url", "127.0.0.1:8000/v1", "--model", "m"]);
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toMatch(/"127\.0\.0\.1:8000\/v1" is not an http\(s\) URL/);
 
     const badPack = await runCli([
       "ask",
@@ -200,5 +204,24 @@ describe("pocket-agent ask", () => {
       join(dir, "nope.yaml"),
     ]);
     expect(badPack.stderr).toMatch(/cannot read prompt pack .*nope\.yaml: no such file/);
+  });
+
+  it("checks --shard before the first model call: a missing or truncated shard ends the run", async () => {
+    server = await startTestServer({ completions: STUDENT });
+    const base = ["ask", QUESTION, "--base-url", server.url, "--model", "test-student"];
+    const missing = await runCli([...base, "--shard", join(dir, "no-shard")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/^pocket-agent: --shard .*no-shard: no shard at/);
+
+    const file = join(shard, "shard.pas");
+    const bytes = await readFile(file);
+    const truncated = join(dir, "truncated.pas");
+    await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.byteLength / 2)));
+    const cut = await runCli([...base, "--shard", truncated]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr.trim().split("\n")).toHaveLength(1);
+    expect(cut.stderr).toMatch(/^pocket-agent: --shard .*truncated\.pas: /);
+    expect(server.requests).toHaveLength(0);
   });
 });

@@ -7,6 +7,7 @@ import {
   type AgentCliOptions,
   addAgentOptions,
   agentSettings,
+  checkShard,
   engineFromOptions,
   packFromOptions,
   withLocalModel,
@@ -37,6 +38,7 @@ export function registerAsk(program: Command): void {
     .option("--save <file>", "also write the trajectory JSON to this file")
     .option("--json", "print the trajectory JSON (with a top-level `answer`) instead of the trace")
     .action(async (question: string, given: AskOptions) => {
+      await checkShard(given.shard);
       const options = await withLocalModel(given);
       const engine = await engineFromOptions(options);
       const pack = await packFromOptions(options.promptPack);

@@ -26,6 +26,8 @@ import {
   type AgentCliOptions,
   addAgentOptions,
   agentSettings,
+  baseUrlList,
+  checkShard,
   engineFromOptions,
   packFromOptions,
   positiveInt,
@@ -65,6 +67,7 @@ export function addRunOptions(command: Command): Command {
     .option(
       "--judge-base-url <url>",
       "score factual answers with an LLM judge on this OpenAI-compatible server, as the reference does (else EM, not comparable with the paper)",
+      baseUrlList,
     )
     .option("--judge-model <name>", "the judge model's name on that server")
     .option("--judge-api-key <key>", "API key of the judge server (or $POCKET_AGENT_JUDGE_API_KEY)")
@@ -131,6 +134,7 @@ export function registerEval(program: Command): void {
       for (const source of options.benchmark) {
         benchmarks.push(parseBenchmark(await readSource(source, "benchmark"), source, options.task));
       }
+      await checkShard(options.shard);
       Object.assign(options, await withLocalModel(options));
       const spec: RunSpec = { role: "student", recordsName: "trajectories.jsonl" };
       if (benchmarks.length === 1) {

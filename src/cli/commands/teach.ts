@@ -24,7 +24,7 @@ import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
-import { packFromOptions, positiveInt, withLocalModel } from "../setup.ts";
+import { checkShard, packFromOptions, positiveInt, withLocalModel } from "../setup.ts";
 import { addRunOptions, type BenchmarkRunOptions, type RunOneFactory, runBenchmark } from "./eval.ts";
 
 interface TeachOptions extends BenchmarkRunOptions {
@@ -60,6 +60,7 @@ export function registerTeach(program: Command): void {
       given.questions,
       given.task,
     );
+    await checkShard(given.shard);
     // A teacher is named on purpose: no default model here.
     const options = await withLocalModel(given, { defaultModel: null });
     const cotPrompt = options.cotPrompt
