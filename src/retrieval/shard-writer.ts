@@ -1,12 +1,19 @@
 /**
  * Builds a shard: passages go in one at a time, are tokenized once, deduplicated by title + text and
  * packed into deflate blocks that leave through `onBlock` as soon as a block is full (so the passage
- * store never sits in memory); the inverted index (title and text as two fields, for BM25F) is kept
- * in memory as delta+varint postings and written by finish(). Runtime-neutral: the Node builder streams blocks to a file, tests keep them.
+ * store never sits in memory). The inverted index (title and text as two fields, for BM25F) collects
+ * as delta+varint postings in bounded memory, spilled as sorted runs to a RunStore (posting-runs.ts);
+ * finish() merges the runs into the postings section, which leaves through `onPostings`, and returns
+ * the rest of the index. Memory is then the budget plus per-term and per-passage arrays, whatever the
+ * corpus size. Runtime-neutral: the Node builder streams to files, tests keep everything in memory.
+ *
+ * File layout written: head (preamble, header, every section but postings and passages), postings,
+ * zero padding to 8, passage blocks.
  */
 import { deflateSync } from "fflate";
 import { boundUp, fieldNorms } from "./bm25f.ts";
 import { ByteBuffer, compareBytes, crc32 } from "./bytes.ts";
+import { memoryRunStore, PostingRuns, type RunStore } from "./posting-runs.ts";
 import { SKIP_WORDS, summarizeList } from "./postings.ts";
 import type { Passage } from "./search.ts";
 import {
@@ -47,14 +54,24 @@ export interface ShardWriterOptions {
   compressionLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Called with each finished passage block, in order. */
   onBlock?: (block: Uint8Array) => void;
+  /** Called by finish() with the postings section, piece by piece, in order (views valid during the call). */
+  onPostings?: (bytes: Uint8Array) => void;
+  /** Where posting runs are spilled (default: memory). */
+  runStore?: RunStore;
+  /** Postings bytes held in memory before a run is spilled (default 64 MiB). */
+  runBytes?: number;
 }
 
 export type AddResult = "added" | "duplicate" | "empty";
 
 export interface FinishedShard {
   header: ShardHeader;
-  /** Preamble, header and every section except the passage blocks, which follow it in the file. */
+  /** Preamble, header and every section except postings and passages, which follow it in the file. */
   head: Uint8Array;
+  /** Byte length of the postings section (right after the head). */
+  postingsLength: number;
+  /** Where the passage blocks start (after the postings and zero padding to 8). */
+  passagesOffset: number;
   /** Byte length of all passage blocks together. */
   passagesLength: number;
 }
@@ -94,9 +111,8 @@ export class ShardWriter {
 
   private readonly termIds = new Map<string, number>();
   private readonly terms: string[] = [];
-  private postings: ByteBuffer[] = [];
-  private lastDoc: number[] = [];
-  private df: number[] = [];
+  private readonly runs: PostingRuns;
+  private readonly onPostings: (bytes: Uint8Array) => void;
   /** Text and title term frequencies of the passage being indexed, by term id (reset after each passage). */
   private tf = new Uint32Array(1024);
   private titleTf = new Uint32Array(1024);
@@ -134,6 +150,13 @@ export class ShardWriter {
     this.perBlock = options.passagesPerBlock ?? 16;
     this.level = options.compressionLevel ?? 6;
     this.onBlock = options.onBlock ?? (() => {});
+    this.onPostings = options.onPostings ?? (() => {});
+    this.runs = new PostingRuns(options.runStore ?? memoryRunStore(), options.runBytes ?? 64 * 1024 * 1024);
+  }
+
+  /** Posting runs spilled so far. */
+  get runCount(): number {
+    return this.runs.runCount;
   }
 
   get passageCount(): number {
@@ -156,6 +179,7 @@ export class ShardWriter {
     const doc = this.count++;
     this.index(doc, title, text);
     this.store(title, text);
+    if (this.runs.full) this.runs.spill(this.termOrder());
     return "added";
   }
 
@@ -167,9 +191,6 @@ export class ShardWriter {
       id = this.terms.length;
       this.termIds.set(term, id);
       this.terms.push(term);
-      this.postings.push(new ByteBuffer(16));
-      this.lastDoc.push(0);
-      this.df.push(0);
       if (id >= this.tf.length) {
         const grown = new Uint32Array(this.tf.length * 2);
         grown.set(this.tf);
@@ -217,15 +238,9 @@ export class ShardWriter {
     this.docLengths[doc] = Math.min(length, 0xffff);
     this.totalTokens += length;
     for (const id of docTerms) {
-      const list = this.postings[id]!;
-      const inTitle = this.titleTf[id]!;
-      list.varint(doc - this.lastDoc[id]!);
-      list.varint(this.tf[id]! * 2 + (inTitle > 0 ? 1 : 0));
-      if (inTitle > 0) list.varint(inTitle);
+      this.runs.add(id, doc, this.tf[id]!, this.titleTf[id]!);
       this.tf[id] = 0;
       this.titleTf[id] = 0;
-      this.lastDoc[id] = doc;
-      this.df[id]! += 1;
     }
   }
 
@@ -250,11 +265,28 @@ export class ShardWriter {
     this.blockFill = 0;
   }
 
-  /** Flushes the last block and lays out the index. The writer cannot be used afterwards. */
+  /** Term ids in output order: by their UTF-8 bytes (= code point order). */
+  private termOrder(): (a: number, b: number) => number {
+    const bytes = new Map<number, Uint8Array>();
+    const of = (id: number) => {
+      let b = bytes.get(id);
+      if (!b) {
+        b = this.encoder.encode(this.terms[id]!);
+        bytes.set(id, b);
+      }
+      return b;
+    };
+    return (a, b) => compareBytes(of(a), of(b));
+  }
+
+  /**
+   * Flushes the last block, merges the posting runs into the postings section (through `onPostings`)
+   * and lays out the rest of the index. The writer cannot be used afterwards.
+   */
   finish(): FinishedShard {
     this.flushBlock();
-    const order = this.terms.map((term, id) => ({ id, bytes: this.encoder.encode(term) }));
-    order.sort((x, y) => compareBytes(x.bytes, y.bytes));
+    const compare = this.termOrder();
+    const order = Uint32Array.from(this.terms, (_, id) => id).sort(compare);
 
     // The score bounds are computed with the reader's own field factors: the f32 parameters as the
     // header stores them, the capped lengths as the sections store them.
@@ -273,20 +305,30 @@ export class ShardWriter {
       this.count,
     );
 
-    const termBlob = new ByteBuffer(order.reduce((n, t) => n + t.bytes.length, 16));
+    const termBlob = new ByteBuffer(1024);
     const termOffsets = new Uint32Array(order.length + 1);
-    const postingBlob = new ByteBuffer(this.postings.reduce((n, p) => n + p.length + 5, 16));
     const postingOffsets = new Uint32Array(order.length + 1);
     const termMaxima = new Float32Array(order.length);
     const skipOffsets = new Uint32Array(order.length + 1);
     const skips = new ByteBuffer(1024);
     const skipWord = new DataView(new ArrayBuffer(4));
-    order.forEach((t, i) => {
-      termBlob.append(t.bytes);
+    const postingPages = new PageCrcs();
+    // Postings leave in pieces of about a megabyte.
+    const out = new ByteBuffer(1 << 20);
+    let postingsLength = 0;
+    const flush = () => {
+      postingPages.add(out.view());
+      this.onPostings(out.view());
+      out.length = 0;
+    };
+    let i = 0;
+    this.runs.merge(order, compare, (term, df, list) => {
+      termBlob.append(this.encoder.encode(this.terms[term]!));
       termOffsets[i + 1] = termBlob.length;
-      postingBlob.varint(this.df[t.id]!);
-      const list = this.postings[t.id]!.view();
-      const summary = summarizeList(list, postingBlob.length, norms);
+      const before = out.length;
+      out.varint(df);
+      postingsLength += out.length - before;
+      const summary = summarizeList(list, postingsLength, norms);
       termMaxima[i] = boundUp(summary.maxTf);
       for (let j = 0; j < summary.skips.length; j += SKIP_WORDS) {
         skipWord.setUint32(0, summary.skips[j]!, true);
@@ -297,22 +339,21 @@ export class ShardWriter {
         skips.append(new Uint8Array(skipWord.buffer));
       }
       skipOffsets[i + 1] = skips.length / (4 * SKIP_WORDS);
-      postingBlob.append(list);
-      if (postingBlob.length > MAX_U32)
+      out.append(list);
+      postingsLength += list.length;
+      if (postingsLength > MAX_U32)
         throw new Error("postings exceed 4 GiB: split the corpus into several shards");
-      postingOffsets[i + 1] = postingBlob.length;
+      postingOffsets[i + 1] = postingsLength;
+      if (out.length >= 1 << 20) flush();
+      i++;
     });
-    // Free the build-time index before the output buffers are assembled.
-    this.postings = [];
-    this.lastDoc = [];
-    this.df = [];
+    flush();
 
     const sections: Array<[SectionId, Uint8Array]> = [
       [SectionId.StopWords, this.encoder.encode(this.settings.stopWords.join("\n"))],
       [SectionId.Terms, termBlob.view()],
       [SectionId.TermOffsets, asBytes(termOffsets)],
       [SectionId.PostingOffsets, asBytes(postingOffsets)],
-      [SectionId.Postings, postingBlob.view()],
       [SectionId.DocLengths, asBytes(this.docLengths.subarray(0, this.count))],
       [SectionId.TitleLengths, this.titleLengths.subarray(0, this.count)],
       [SectionId.BlockOffsets, asBytes(Float64Array.from(this.blockOffsets))],
@@ -324,21 +365,24 @@ export class ShardWriter {
         SectionId.PageCrcs,
         asBytes(
           Uint32Array.from([
-            ...pageCrcs(termBlob.view()),
-            ...pageCrcs(postingBlob.view()),
-            ...pageCrcs(skips.view()),
+            ...PageCrcs.of(termBlob.view()),
+            ...postingPages.finish(),
+            ...PageCrcs.of(skips.view()),
           ]),
         ),
       ],
     ];
-    const sectionCount = sections.length + 1;
+    const sectionCount = sections.length + 2;
     let offset = align8(PREAMBLE_BYTES + headerByteLength(sectionCount));
     const entries: SectionEntry[] = sections.map(([id, bytes]) => {
       const entry = { id, offset, length: bytes.length, crc: LAZILY_CHECKED.has(id) ? 0 : crc32(bytes) };
       offset = align8(offset + bytes.length);
       return entry;
     });
-    entries.push({ id: SectionId.Passages, offset, length: this.passageBytes, crc: 0 });
+    const headLength = offset;
+    entries.push({ id: SectionId.Postings, offset, length: postingsLength, crc: 0 });
+    const passagesOffset = align8(offset + postingsLength);
+    entries.push({ id: SectionId.Passages, offset: passagesOffset, length: this.passageBytes, crc: 0 });
 
     const header: ShardHeader = {
       version: SHARD_FORMAT_VERSION,
@@ -350,30 +394,40 @@ export class ShardWriter {
       avgTitleLength,
       ...this.scoring,
       tokenizer: this.settings,
-      fileLength: offset + this.passageBytes,
+      fileLength: passagesOffset + this.passageBytes,
       sections: entries,
     };
-    const head = new Uint8Array(offset);
+    const head = new Uint8Array(headLength);
     head.set(encodeHeader(header), 0);
     sections.forEach(([, bytes], i) => {
       head.set(bytes, entries[i]!.offset);
     });
-    return { header, head, passagesLength: this.passageBytes };
+    return { header, head, postingsLength, passagesOffset, passagesLength: this.passageBytes };
   }
 }
 
 /** Builds a whole shard in memory (tests, benchmarks, small corpora). */
 export function buildShardBytes(
   passages: Iterable<Passage>,
-  options: Omit<ShardWriterOptions, "onBlock"> = {},
+  options: Omit<ShardWriterOptions, "onBlock" | "onPostings"> = {},
 ) {
   const blocks: Uint8Array[] = [];
-  const writer = new ShardWriter({ ...options, onBlock: (block) => blocks.push(block) });
+  const postings: Uint8Array[] = [];
+  const writer = new ShardWriter({
+    ...options,
+    onBlock: (block) => blocks.push(block),
+    onPostings: (bytes) => postings.push(bytes.slice()),
+  });
   for (const passage of passages) writer.add(passage);
-  const { head, passagesLength } = writer.finish();
-  const out = new Uint8Array(head.length + passagesLength);
+  const { head, header, passagesOffset } = writer.finish();
+  const out = new Uint8Array(header.fileLength);
   out.set(head, 0);
   let at = head.length;
+  for (const piece of postings) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  at = passagesOffset;
   for (const block of blocks) {
     out.set(block, at);
     at += block.length;
@@ -381,9 +435,38 @@ export function buildShardBytes(
   return out;
 }
 
-function* pageCrcs(bytes: Uint8Array): Generator<number> {
-  for (let at = 0; at < bytes.length; at += CHECK_PAGE_BYTES)
-    yield crc32(bytes.subarray(at, at + CHECK_PAGE_BYTES));
+/** CRC-32s of consecutive CHECK_PAGE_BYTES pages of a stream of bytes, fed in any pieces. */
+class PageCrcs {
+  private readonly crcs: number[] = [];
+  private crc = 0;
+  private fill = 0;
+
+  static of(bytes: Uint8Array): number[] {
+    const pages = new PageCrcs();
+    pages.add(bytes);
+    return pages.finish();
+  }
+
+  add(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(CHECK_PAGE_BYTES - this.fill, bytes.length - at);
+      this.crc = crc32(bytes.subarray(at, at + n), this.crc);
+      this.fill += n;
+      at += n;
+      if (this.fill === CHECK_PAGE_BYTES) {
+        this.crcs.push(this.crc);
+        this.crc = 0;
+        this.fill = 0;
+      }
+    }
+  }
+
+  finish(): number[] {
+    if (this.fill > 0) this.crcs.push(this.crc);
+    this.fill = 0;
+    return this.crcs;
+  }
 }
 
 const UNTIDY_SPACE = /\s\s|[^\S ]|^\s|\s$/;
