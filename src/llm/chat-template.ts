@@ -29,12 +29,7 @@ export function renderChatPrompt(
   if (messages.length === 0) throw new EngineError("the prompt has no messages", "model");
   const last = messages[messages.length - 1]!;
   const continuing = last.role === "assistant";
-  let compiled: Template;
-  try {
-    compiled = new Template(template);
-  } catch (error) {
-    throw new EngineError(`the model's chat template does not parse: ${describe(error)}`, "model");
-  }
+  const compiled = compile(template);
   let rendered: string;
   try {
     rendered = compiled.render({
@@ -54,6 +49,25 @@ export function renderChatPrompt(
     throw new EngineError("the model's chat template drops the assistant prefix it should continue", "model");
   }
   return rendered.slice(0, at + prefix.length);
+}
+
+/**
+ * The last template compiled: an engine renders its model's one template on every request, and compiling
+ * it took ~1.3 ms against ~0.2 ms for rendering (Qwen2.5's template, Node 20) — 5% of the micro-student's
+ * whole prefill in the browser.
+ */
+let lastCompiled: { source: string; template: Template } | undefined;
+
+function compile(source: string): Template {
+  if (lastCompiled?.source === source) return lastCompiled.template;
+  let template: Template;
+  try {
+    template = new Template(source);
+  } catch (error) {
+    throw new EngineError(`the model's chat template does not parse: ${describe(error)}`, "model");
+  }
+  lastCompiled = { source, template };
+  return template;
 }
 
 function describe(error: unknown): string {
