@@ -8,7 +8,7 @@
  * never pick the CPU engine do not load it.
  *
  * Threads: wllama ships one .wasm that runs single-threaded, or multi-threaded with pthreads when the
- * page is cross-origin isolated (SharedArrayBuffer). It only goes multi-threaded for 2 threads or more.
+ * page is cross-origin isolated (SharedArrayBuffer) and 2 threads or more are asked for.
  */
 import { EngineError } from "../engine.ts";
 import { WllamaEngine, type WllamaRuntime } from "./wllama-engine.ts";
@@ -31,7 +31,7 @@ export interface WllamaLoadOptions {
   modelName: string;
   /** URL of wllama's wllama.wasm, self-hosted (the page gets it from Vite: `…/wllama.wasm?url`). */
   wasmUrl: string;
-  /** Context window in tokens (default 2048). */
+  /** Context window in tokens (default 2048; llama.cpp caps it at the model's training context). */
   contextSize?: number;
   /** CPU threads (default: see defaultThreads). */
   threads?: number;
@@ -43,13 +43,15 @@ export interface WllamaLoadOptions {
 const DEFAULT_CONTEXT = 2048;
 
 /**
- * Threads when the caller does not say: half the logical cores (physical cores on most machines, as
- * wllama does), but 2 on a 2-core machine, and 1 without cross-origin isolation (no SharedArrayBuffer, so
- * no threads in WebAssembly).
+ * Threads when the caller does not say: half the logical cores (physical cores on most machines), as
+ * wllama itself picks, at most 8; 1 without cross-origin isolation (no SharedArrayBuffer, so no threads in
+ * WebAssembly). On 2 cores that is 1: llama.cpp's threads spin while they wait for each other, and with a
+ * busy second core the micro model decoded 10-300 tokens/s with 2 threads against 200-1000 with 1
+ * (Chromium 156, this project's 2-core test machine under load).
  */
 export function defaultThreads(env: { isolated: boolean; cores: number }): number {
-  if (!env.isolated || env.cores < 2) return 1;
-  return Math.min(8, Math.max(2, Math.floor(env.cores / 2)));
+  if (!env.isolated) return 1;
+  return Math.min(8, Math.max(1, Math.floor(env.cores / 2)));
 }
 
 export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<WllamaEngine> {
@@ -118,7 +120,9 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
   return new WllamaEngine({
     wllama: wllama as unknown as WllamaRuntime,
     modelName: options.modelName,
-    contextSize,
+    // What llama.cpp made, not what was asked: it caps the window at the model's training context (the
+    // micro-student's 512).
+    contextSize: wllama.getLoadedContextInfo().n_ctx,
     threads: wllama.isMultithread() ? wllama.getNumThreads() : 1,
   });
 }

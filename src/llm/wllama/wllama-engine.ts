@@ -228,6 +228,15 @@ export class WllamaEngine implements Engine {
           "model",
         );
       }
+      if (message.includes("Invalid typed array length")) {
+        // wllama 3.13 serialises llama.cpp's reply as strict JSON (nlohmann's dump() without its replace
+        // handler): when the model writes bytes that are not valid UTF-8, the C++ side throws and the
+        // worker reads a reply that was never written. Seen with random-weight models in Chromium 156.
+        throw new EngineError(
+          "llama.cpp (WebAssembly) could not hand back its reply: wllama 3.13 fails this way when the model writes bytes that are not valid UTF-8",
+          "bad-response",
+        );
+      }
       throw new EngineError(`llama.cpp (WebAssembly): ${message}`, "model");
     }
   }
