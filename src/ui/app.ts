@@ -369,7 +369,15 @@ export class App {
    */
   private async pickEngine(): Promise<void> {
     try {
-      await checkWebGPU();
+      // A GPU process that never answers must not leave Ask waiting: after a while, it counts as no GPU.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const silent = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the GPU did not answer within ${WEBGPU_CHECK_MS / 1000} s`)),
+          WEBGPU_CHECK_MS,
+        );
+      });
+      await Promise.race([checkWebGPU(), silent]).finally(() => clearTimeout(timer));
       this.webgpuProblem = undefined;
     } catch (error) {
       // checkWebGPU's message ends with advice for the web-llm engine; the status line only needs why.
@@ -511,6 +519,8 @@ export class App {
 }
 
 const LARGE_DOWNLOAD_BYTES = 100 * 1024 * 1024;
+/** How long the page waits for WebGPU's adapter before it picks the CPU engine. */
+const WEBGPU_CHECK_MS = 5000;
 
 /** Engines whose model loads in this tab (with the model progress bar). */
 function isLocal(choice: EngineChoice): boolean {
