@@ -5,7 +5,7 @@
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import { formatRetrievedDocuments, type PassageSearcher } from "../retrieval/search.ts";
-import { PRELUDE_PY } from "./python/prelude.ts";
+import { PRELUDE_PY } from "./python/prelude.generated.ts";
 
 export interface RuntimeConfig {
   authorizedImports: string[];
