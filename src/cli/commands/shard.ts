@@ -1,10 +1,11 @@
-/** `pocket-agent shard build|search|info`: make a local Wikipedia shard and query it. */
+/** `pocket-agent shard build|get|search|info`: make (or fetch and make) a local Wikipedia shard and query it. */
 import { readFile } from "node:fs/promises";
-import type { Command } from "commander";
-import { buildShard } from "../../retrieval/node/build-shard.ts";
+import { type Command, InvalidArgumentError } from "commander";
+import { type BuildStats, buildShard } from "../../retrieval/node/build-shard.ts";
+import { DEFAULT_DUMPS_URL, getWikiDump } from "../../retrieval/node/wiki-dump.ts";
 import { openShardFrom } from "../../retrieval/open-shard.ts";
 import { formatRetrievedDocuments, type SearchHit } from "../../retrieval/search.ts";
-import { createProgress } from "../progress.ts";
+import { createDownloadProgress, createProgress } from "../progress.ts";
 import { positiveInt } from "../setup.ts";
 
 function asResults(hits: SearchHit[]) {
@@ -30,32 +31,52 @@ export function registerShard(program: Command): void {
     .option("--titles <file>", "keep only passages whose title is a line of this file")
     .argument("<input...>", "input files (format told by content)")
     .action(async (inputs: string[], opts: { out: string; maxPassages?: number; titles?: string }) => {
-      const progress = createProgress("shard build", { total: opts.maxPassages });
-      const stats = await buildShard({
-        inputs,
-        outDir: opts.out,
-        maxPassages: opts.maxPassages,
-        titlesFile: opts.titles,
-        onProgress: (s, file) =>
-          progress.update(s.added, `${s.terms} terms, ${s.duplicates} duplicates, ${file}`),
-      });
-      progress.done(`${stats.added} passages, ${stats.terms} terms, ${stats.bytes} bytes`);
-      for (const f of stats.files) {
-        const layouts = [...f.layouts].join(", ") || "none";
-        const pages = f.format === "wiki-xml" ? `, ${f.pages} pages (${f.skippedPages} skipped)` : "";
-        process.stderr.write(
-          `  ${f.file}: ${f.format ?? "?"}${f.compressed ? " (bzip2)" : ""}, ${layouts}${pages}\n`,
-        );
-      }
-      const dropped = [
-        stats.duplicates && `${stats.duplicates} duplicates`,
-        stats.empty && `${stats.empty} empty`,
-        stats.filtered && `${stats.filtered} not in --titles`,
-      ].filter(Boolean);
-      process.stdout.write(
-        `${stats.file}: ${stats.added} passages from ${stats.read} read${dropped.length ? ` (dropped ${dropped.join(", ")})` : ""}, ${stats.terms} terms, ${stats.bytes} bytes\n`,
-      );
+      await buildAndReport(inputs, opts.out, { maxPassages: opts.maxPassages, titlesFile: opts.titles });
     });
+
+  shard
+    .command("get")
+    .description(
+      "Download a Wikipedia pages-articles dump (resumable, checked against the dump's own sha1sums/md5sums file) and build DIR/shard.pas from it.",
+    )
+    .argument("<wiki>", "the wiki's dump name, e.g. simplewiki (Simple English Wikipedia)")
+    .requiredOption("--out <dir>", "shard directory to write (the dump is kept there too)")
+    .option("--date <YYYYMMDD>", "the dump of this date (default: the newest finished one)", dumpDate)
+    .option(
+      "--dumps-url <url>",
+      `dump site or mirror (default: $POCKET_AGENT_DUMPS_URL or ${DEFAULT_DUMPS_URL})`,
+    )
+    .option("--max-passages <n>", "stop after this many distinct passages", positiveInt)
+    .action(
+      async (wiki: string, opts: { out: string; date?: string; dumpsUrl?: string; maxPassages?: number }) => {
+        if (!/^[a-z][a-z0-9_-]*wiki$/.test(wiki)) {
+          throw new Error(`${wiki}: not a wiki dump name (like simplewiki or enwiki)`);
+        }
+        const baseUrl = opts.dumpsUrl ?? process.env["POCKET_AGENT_DUMPS_URL"] ?? DEFAULT_DUMPS_URL;
+        let progress: ReturnType<typeof createDownloadProgress> | undefined;
+        const got = await getWikiDump({
+          wiki,
+          date: opts.date,
+          outDir: opts.out,
+          baseUrl,
+          onResolved: (dump) => {
+            process.stderr.write(
+              `shard get: ${dump.url} (${dump.checksum.algorithm} ${dump.checksum.hex})\n`,
+            );
+            progress = createDownloadProgress(`download ${dump.file}`);
+          },
+          onProgress: (p) => progress?.onProgress(p),
+        });
+        if (got.downloaded) {
+          progress?.done(
+            `${got.dump.checksum.algorithm} verified${got.resumedFromBytes ? `, resumed at ${got.resumedFromBytes} bytes` : ""}`,
+          );
+        } else {
+          process.stderr.write(`shard get: ${got.path} is already here (verified when downloaded)\n`);
+        }
+        await buildAndReport([got.path], opts.out, { maxPassages: opts.maxPassages });
+      },
+    );
 
   shard
     .command("search")
@@ -105,4 +126,44 @@ export function registerShard(program: Command): void {
       };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
+}
+
+/** Builds DIR/shard.pas with a progress line, then prints what each input gave and what was kept. */
+async function buildAndReport(
+  inputs: string[],
+  outDir: string,
+  options: { maxPassages?: number; titlesFile?: string },
+): Promise<BuildStats> {
+  const progress = createProgress("shard build", { total: options.maxPassages });
+  const stats = await buildShard({
+    inputs,
+    outDir,
+    ...options,
+    onProgress: (s, file) =>
+      progress.update(s.added, `${s.terms} terms, ${s.duplicates} duplicates, ${file}`),
+  });
+  progress.done(`${stats.added} passages, ${stats.terms} terms, ${stats.bytes} bytes`);
+  for (const f of stats.files) {
+    const layouts = [...f.layouts].join(", ") || "none";
+    const pages = f.format === "wiki-xml" ? `, ${f.pages} pages (${f.skippedPages} skipped)` : "";
+    process.stderr.write(
+      `  ${f.file}: ${f.format ?? "?"}${f.compressed ? " (bzip2)" : ""}, ${layouts}${pages}\n`,
+    );
+  }
+  const dropped = [
+    stats.duplicates && `${stats.duplicates} duplicates`,
+    stats.empty && `${stats.empty} empty`,
+    stats.filtered && `${stats.filtered} not in --titles`,
+  ].filter(Boolean);
+  process.stdout.write(
+    `${stats.file}: ${stats.added} passages from ${stats.read} read${dropped.length ? ` (dropped ${dropped.join(", ")})` : ""}, ${stats.terms} terms, ${stats.bytes} bytes\n`,
+  );
+  return stats;
+}
+
+/** --date: a dump date, YYYYMMDD. */
+function dumpDate(value: string): string {
+  if (!/^\d{8}$/.test(value))
+    throw new InvalidArgumentError("expected a dump date as YYYYMMDD, e.g. 20240601");
+  return value;
 }
