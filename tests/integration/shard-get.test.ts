@@ -3,7 +3,7 @@
  * from ../shared passages, the dump's own sha1sums file, an interrupted download resumed by running
  * the command again, a checksum mismatch, and the newest-finished-dump rule.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checksumOf } from "../../src/retrieval/node/wiki-dump.ts";
 import { openShardFrom } from "../../src/retrieval/open-shard.ts";
-import { runCli } from "../support/cli.ts";
 import { SHARED } from "../support/shared.ts";
 
 const DATE = "20990101";
@@ -122,10 +121,22 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const get = (out: string, ...extra: string[]) =>
-  runCli(["shard", "get", "simplewiki", "--out", out, ...extra], {
-    env: { POCKET_AGENT_DUMPS_URL: site.url },
+const CLI = join(import.meta.dirname, "../../bin/pocket-agent.js");
+
+/** Runs `pocket-agent shard get simplewiki --out OUT ...` as its own process, against the local site. */
+function get(out: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, "shard", "get", "simplewiki", "--out", out, ...extra],
+      { env: { ...process.env, POCKET_AGENT_DUMPS_URL: site.url }, timeout: 110_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
+}
 
 describe("pocket-agent shard get simplewiki", () => {
   it("resumes an interrupted download, verifies it against the dump's sha1sums and builds the shard", async () => {
