@@ -1,30 +1,7 @@
-/** The `pocket-agent` command line: one file per sub-command under commands/. */
-import { Command, CommanderError } from "commander";
-import { registerAsk } from "./commands/ask.ts";
-import { registerEval } from "./commands/eval.ts";
-import { registerModels } from "./commands/models.ts";
-import { registerPack } from "./commands/pack.ts";
-import { registerShard } from "./commands/shard.ts";
-import { registerSft, registerTeach } from "./commands/teach.ts";
+/** The `pocket-agent` executable: runs the command line of this process (see run.ts). */
+import { run } from "./run.ts";
 
-const program = new Command("pocket-agent")
-  .description("A small code agent that runs on your own machine.")
-  .showHelpAfterError()
-  .exitOverride();
-
-registerAsk(program);
-registerEval(program);
-registerShard(program);
-registerTeach(program);
-registerSft(program);
-registerPack(program);
-registerModels(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`pocket-agent: ${message.split("\n")[0]}\n`);
-  process.exit(1);
-}
+const code = await run(process.argv.slice(2));
+// A failure exits at once (a half-started executor or model must not keep the process alive); success
+// lets pending output drain and the process end by itself, as before.
+if (code !== 0) process.exit(code);

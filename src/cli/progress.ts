@@ -4,6 +4,7 @@
  */
 
 import { formatBytes } from "../util/format-bytes.ts";
+import { cliIo, type OutputStream } from "./io.ts";
 
 export interface Progress {
   update(done: number, detail?: string): void;
@@ -12,7 +13,7 @@ export interface Progress {
 
 export interface ProgressOptions {
   total?: number;
-  stream?: NodeJS.WriteStream;
+  stream?: OutputStream;
   /** Minimum milliseconds between two non-TTY lines. */
   intervalMs?: number;
   /** How a count is written, e.g. as bytes; plain numbers by default. */
@@ -20,7 +21,7 @@ export interface ProgressOptions {
 }
 
 export function createProgress(label: string, options: ProgressOptions = {}): Progress {
-  const stream = options.stream ?? process.stderr;
+  const stream = options.stream ?? cliIo().stderr;
   const tty = Boolean(stream.isTTY);
   const interval = options.intervalMs ?? (tty ? 100 : 5000);
   const started = Date.now();

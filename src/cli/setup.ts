@@ -9,6 +9,7 @@ import type { Engine } from "../llm/engine.ts";
 import { FleetEngine } from "../llm/fleet/fleet-engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
+import { cliIo } from "./io.ts";
 import { createDownloadProgress } from "./progress.ts";
 
 export interface EngineOptions {
@@ -50,6 +51,7 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
       "say which model runs the agent: --model ID or --model-file PATH.gguf (local, llama.cpp), or --base-url URL --model NAME (a server), or --replay TRAJECTORY.json",
     );
   }
+  const { env } = cliIo();
   const urls = options.baseUrl
     .split(",")
     .map((u) => u.trim())
@@ -58,7 +60,7 @@ export async function engineFromOptions(options: EngineOptions): Promise<Engine>
     new OpenAIEngine({
       baseUrl,
       model: options.model!,
-      apiKey: options.apiKey ?? process.env["POCKET_AGENT_API_KEY"] ?? process.env["OPENAI_API_KEY"],
+      apiKey: options.apiKey ?? env["POCKET_AGENT_API_KEY"] ?? env["OPENAI_API_KEY"],
       timeoutMs: options.requestTimeout ? options.requestTimeout * 1000 : undefined,
       // In a fleet another server takes over at once; waiting on a dead one would only slow the run.
       ...(fleet ? { maxRetries: 1 } : {}),
@@ -98,14 +100,14 @@ export async function withLocalModel<T extends EngineOptions & { promptPack?: st
   const { catalogModel, urlModel } = await import("../llm/node/model-store.ts");
   const modelId = options.model ?? defaultModel ?? DEFAULT_LOCAL_MODEL;
   if (!options.modelUrl && !options.model) {
-    process.stderr.write(
+    cliIo().stderr.write(
       `pocket-agent: no model named, so the bundled ${modelId} runs (a demo model for arithmetic questions); name one with --model ID (pocket-agent models list), --model-file, --model-url, or --base-url for a server\n`,
     );
   }
   const progress = createDownloadProgress(`download ${options.modelUrl ?? modelId}`);
   const local = options.modelUrl
-    ? await urlModel(options.modelUrl, { onProgress: progress.onProgress })
-    : await catalogModel(modelId, { onProgress: progress.onProgress });
+    ? await urlModel(options.modelUrl, { onProgress: progress.onProgress, env: cliIo().env })
+    : await catalogModel(modelId, { onProgress: progress.onProgress, env: cliIo().env });
   progress.done("done");
   return {
     ...options,

@@ -62,6 +62,8 @@ export interface EngineInfo {
 export interface Engine {
   readonly info: EngineInfo;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Frees what the engine holds (a loaded model); engines that hold nothing leave it out. */
+  dispose?(): Promise<void>;
 }
 
 /** Raised by adapters for failures the user can act on (unreachable server, unknown model, bad reply). */

@@ -96,7 +96,7 @@ describe("pocket-agent with --model-file", () => {
     expect(report.tokens.completion).toBeGreaterThan(0);
   });
 
-  it("refuses --model-file with --base-url, and names a missing file", async () => {
+  it("refuses --model-file with --base-url, names a missing file, and runs the micro-student by default", async () => {
     const both = await runCli(["ask", "q", "--model-file", modelFile, "--base-url", "http://127.0.0.1:9/v1"]);
     expect(both.code).toBe(1);
     expect(both.stderr).toMatch(
@@ -107,8 +107,10 @@ describe("pocket-agent with --model-file", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^pocket-agent: model file not found: .*nope\.gguf/);
 
-    const none = await runCli(["ask", "q"]);
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/--model-file PATH\.gguf/);
+    // No model named: the bundled micro-student runs, and says so (it only knows arithmetic).
+    const none = await runCli(["ask", "What is 2+3?", "--threads", "1", "--json"]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/^pocket-agent: no model named, so the bundled micro runs/);
+    expect(JSON.parse(none.stdout).answer).toBe(5);
   });
 });

@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { runAgent } from "../../agent/loop.ts";
-import { createNodeExecutor } from "../../exec/index.ts";
+import { cliIo } from "../io.ts";
 import {
   type AgentCliOptions,
   addAgentOptions,
@@ -42,16 +42,16 @@ export function registerAsk(program: Command): void {
       const options = await withLocalModel(given);
       const engine = await engineFromOptions(options);
       const pack = await packFromOptions(options.promptPack);
-      const executor = await createNodeExecutor({
+      const io = cliIo();
+      const executor = await io.createExecutor({
         timeoutMs: options.actionTimeout * 1000,
         ...(options.shard ? { shard: { path: options.shard } } : {}),
       });
       const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once("SIGINT", onSigint);
+      const stopListening = io.onInterrupt(() => controller.abort());
       const trace = options.json
         ? undefined
-        : createTraceWriter((t) => process.stdout.write(t), { streamTokens: options.stream });
+        : createTraceWriter((t) => io.stdout.write(t), { streamTokens: options.stream });
       try {
         const trajectory = await runAgent(question, {
           engine,
@@ -63,13 +63,14 @@ export function registerAsk(program: Command): void {
         });
         const json = `${JSON.stringify(trajectory, null, 2)}\n`;
         if (options.save) await writeFile(options.save, json);
-        if (options.json) process.stdout.write(json);
+        if (options.json) io.stdout.write(json);
         if (trajectory.status === "failed" || trajectory.status === "aborted") {
           throw new Error(trajectory.error ?? trajectory.status);
         }
       } finally {
-        process.off("SIGINT", onSigint);
+        stopListening();
         await executor.dispose();
+        await engine.dispose?.();
       }
     });
 }

@@ -18,9 +18,10 @@ import { REFERENCE_PRESET, settingsMismatch } from "../../eval/resume.ts";
 import { runQuestions } from "../../eval/run.ts";
 import { createScorer, type Scorer } from "../../eval/score.ts";
 import { createSympyChecker, SYMBOLIC_TIMEOUT_MS } from "../../eval/symbolic.ts";
-import { createNodeExecutor, type Executor } from "../../exec/index.ts";
+import type { Executor } from "../../exec/index.ts";
 import type { Engine } from "../../llm/engine.ts";
 import { OpenAIEngine } from "../../llm/openai/openai-engine.ts";
+import { cliIo } from "../io.ts";
 import { createProgress } from "../progress.ts";
 import {
   type AgentCliOptions,
@@ -86,7 +87,7 @@ export function judgeFromOptions(options: BenchmarkRunOptions): Engine | undefin
   return new OpenAIEngine({
     baseUrl: options.judgeBaseUrl,
     model: options.judgeModel,
-    apiKey: options.judgeApiKey ?? process.env["POCKET_AGENT_JUDGE_API_KEY"],
+    apiKey: options.judgeApiKey ?? cliIo().env["POCKET_AGENT_JUDGE_API_KEY"],
   });
 }
 
@@ -169,7 +170,7 @@ export function registerEval(program: Command): void {
         (r) =>
           `${r.benchmark.padEnd(width)}  ${(100 * r.accuracy).toFixed(1).padStart(5)}%  ${r.correct}/${r.questions}`,
       );
-      process.stdout.write(`\n${rows.join("\n")}\nsummary: ${join(options.out, "summary.json")}\n`);
+      cliIo().stdout.write(`\n${rows.join("\n")}\nsummary: ${join(options.out, "summary.json")}\n`);
     },
   );
 }
@@ -201,7 +202,7 @@ function lazySympyChecker(): { symbolic: SymbolicEqual; dispose(): Promise<void>
   let checker: Promise<SymbolicEqual> | undefined;
   return {
     symbolic: async (a, b, signal) => {
-      executor ??= createNodeExecutor({ timeoutMs: SYMBOLIC_TIMEOUT_MS });
+      executor ??= cliIo().createExecutor({ timeoutMs: SYMBOLIC_TIMEOUT_MS });
       checker ??= executor.then((ex) => createSympyChecker(ex));
       return (await checker)(a, b, signal);
     },
@@ -284,23 +285,23 @@ export async function runBenchmark(
         };
       }));
 
+  const io = cliIo();
   const label = spec.label ?? `eval ${benchmark.name}`;
   if (benchmark.withoutAnswer.length) {
     const ids = benchmark.withoutAnswer;
-    process.stderr.write(
+    io.stderr.write(
       `${label}: ${ids.length} example(s) without a gold answer left out (id ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", ..." : ""})\n`,
     );
   }
   const progress = createProgress(label, { total: todo.length });
   if (selected.length > todo.length) {
-    process.stderr.write(
+    io.stderr.write(
       `${label}: resuming, ${selected.length - todo.length} question(s) already in ${output.recordsPath}\n`,
     );
   }
   const started = performance.now();
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once("SIGINT", onSigint);
+  const stopListening = io.onInterrupt(() => controller.abort());
   let correct = 0;
   let done = 0;
   let result: Awaited<ReturnType<typeof runQuestions>>;
@@ -312,7 +313,7 @@ export async function runBenchmark(
       createExecutor: async () =>
         cot
           ? NO_EXECUTOR
-          : createNodeExecutor({
+          : io.createExecutor({
               timeoutMs: options.actionTimeout * 1000,
               ...(options.shard ? { shard: { path: options.shard } } : {}),
             }),
@@ -325,8 +326,9 @@ export async function runBenchmark(
       },
     });
   } finally {
-    process.off("SIGINT", onSigint);
+    stopListening();
     await sympy?.dispose();
+    await engine.dispose?.();
   }
   progress.done(`${done} question(s) run, ${correct} correct`);
 
@@ -380,7 +382,7 @@ function printSummary(report: RunReport, out: string): void {
     `tokens ${report.tokens.prompt} prompt + ${report.tokens.completion} completion, ${(report.timePerQuestionMs.mean / 1000).toFixed(1)}s/question`,
     `report: ${out}/report.json`,
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  cliIo().stdout.write(`${lines.join("\n")}\n`);
 }
 
 function wholeNumber(value: string): number {

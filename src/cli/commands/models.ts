@@ -9,18 +9,19 @@ import {
   urlModel,
 } from "../../llm/node/model-store.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
+import { cliIo } from "../io.ts";
 import { createDownloadProgress } from "../progress.ts";
 
 export function registerModels(program: Command): void {
   const models = program
     .command("models")
-    .description(`Local GGUF models: the catalog, and what is in the cache (${modelCacheDir()}).`);
+    .description(`Local GGUF models: the catalog, and what is in the cache (${modelCacheDir(cliIo().env)}).`);
 
   models
     .command("list")
     .description("the catalog (with what is already on disk) and any other downloaded model")
     .action(async () => {
-      const installed = await installedModels();
+      const installed = await installedModels(modelCacheDir(cliIo().env));
       const rows: string[][] = [["ID", "SIZE", "ON DISK", "DESCRIPTION"]];
       for (const entry of MODEL_CATALOG) {
         const local = installed.find((m) => m.name === entry.id);
@@ -30,7 +31,7 @@ export function registerModels(program: Command): void {
       for (const other of installed.filter((m) => !findCatalogModel(m.name))) {
         rows.push([other.name, formatBytes(other.bytes), "cached", other.record?.url ?? other.path]);
       }
-      process.stdout.write(table(rows));
+      cliIo().stdout.write(table(rows));
     });
 
   models
@@ -42,9 +43,9 @@ export function registerModels(program: Command): void {
       const { onProgress } = progress;
       const entry = findCatalogModel(name);
       const path = entry
-        ? await pullCatalogModel(entry, { onProgress })
+        ? await pullCatalogModel(entry, { onProgress, env: cliIo().env })
         : /^https?:\/\//.test(name)
-          ? (await urlModel(name, { onProgress })).path
+          ? (await urlModel(name, { onProgress, env: cliIo().env })).path
           : undefined;
       if (!path) {
         throw new Error(
@@ -52,7 +53,7 @@ export function registerModels(program: Command): void {
         );
       }
       progress.done("done");
-      process.stdout.write(`${path}\n`);
+      cliIo().stdout.write(`${path}\n`);
     });
 
   models
@@ -60,8 +61,8 @@ export function registerModels(program: Command): void {
     .description("delete a downloaded model (and any partial download of it) from the cache")
     .argument("<name>", "catalog id or file name, as `models list` shows it")
     .action(async (name: string) => {
-      const path = await removeModel(name);
-      process.stdout.write(`removed ${path}\n`);
+      const path = await removeModel(name, modelCacheDir(cliIo().env));
+      cliIo().stdout.write(`removed ${path}\n`);
     });
 }
 

@@ -6,6 +6,7 @@ import {
   fetchReferenceSources,
   REFERENCE_SOURCE,
 } from "../../agent/packs/reference-pack.ts";
+import { cliIo } from "../io.ts";
 import { createProgress } from "../progress.ts";
 
 export function registerPack(program: Command): void {
@@ -36,6 +37,6 @@ export function registerPack(program: Command): void {
       const temporary = `${opts.out}.partial`;
       await writeFile(temporary, buildReferencePack(files));
       await rename(temporary, opts.out);
-      process.stdout.write(`${opts.out}: the reference pack; use it with --prompt-pack ${opts.out}\n`);
+      cliIo().stdout.write(`${opts.out}: the reference pack; use it with --prompt-pack ${opts.out}\n`);
     });
 }

@@ -24,6 +24,7 @@ import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
+import { cliIo } from "../io.ts";
 import { checkShard, packFromOptions, positiveInt, withLocalModel } from "../setup.ts";
 import { addRunOptions, type BenchmarkRunOptions, type RunOneFactory, runBenchmark } from "./eval.ts";
 
@@ -85,7 +86,7 @@ export function registerTeach(program: Command): void {
         };
       },
     });
-    process.stdout.write(
+    cliIo().stdout.write(
       `${questions.name}: ${report.correct}/${report.questions} correct; ${keptCount} trajectories kept for training in ${join(options.out, "filtered.jsonl")}\n`,
     );
   });
@@ -198,7 +199,7 @@ export function registerSft(program: Command): void {
       const why = Object.entries(dropped)
         .map(([r, k]) => `${k} ${r}`)
         .join(", ");
-      process.stdout.write(
+      cliIo().stdout.write(
         `sft export: ${lines.length} example(s) written to ${options.out}, ${records.length - lines.length} skipped${why ? ` (${why})` : ""}\n`,
       );
     });

@@ -46,7 +46,10 @@ export interface ModelRecord {
 }
 
 export interface StoreOptions {
+  /** Default: modelCacheDir(env). */
   cacheDir?: string;
+  /** Where the cache and HF_ENDPOINT are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
 }
@@ -79,7 +82,7 @@ export async function urlModel(url: string, options: StoreOptions = {}): Promise
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new Error(`--model-url: only http(s) URLs are downloaded, got ${parsed.protocol}`);
   }
-  const cacheDir = options.cacheDir ?? modelCacheDir();
+  const cacheDir = options.cacheDir ?? modelCacheDir(options.env);
   const fileName = `${createHash("sha256").update(url).digest("hex").slice(0, 12)}-${basename(parsed.pathname) || "model.gguf"}`;
   const path = join(cacheDir, fileName);
   if (!existsSync(path)) await download(url, path, undefined, options);
@@ -95,7 +98,7 @@ export async function pullCatalogModel(entry: CatalogModel, options: StoreOption
     return path;
   }
   if (!entry.url) throw new Error(`catalog entry ${entry.id} has neither a bundled file nor a URL`);
-  const path = join(options.cacheDir ?? modelCacheDir(), entry.fileName);
+  const path = join(options.cacheDir ?? modelCacheDir(options.env), entry.fileName);
   if (existsSync(path)) {
     const record = await readRecord(path);
     if (entry.sha256 && record && record.sha256 !== entry.sha256) {
@@ -105,7 +108,7 @@ export async function pullCatalogModel(entry: CatalogModel, options: StoreOption
     }
     return path;
   }
-  await download(hubUrl(entry.url), path, entry, options);
+  await download(hubUrl(entry.url, options.env), path, entry, options);
   return path;
 }
 
