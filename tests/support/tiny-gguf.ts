@@ -12,14 +12,23 @@ import { join } from "node:path";
 import { encodeGguf, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 import { QWEN25_CHAT_TEMPLATE } from "./qwen25-chat-template.ts";
 
-export const TINY_MODEL = {
+export interface TinyShape {
+  layers: number;
+  hidden: number;
+  feedForward: number;
+  heads: number;
+  kvHeads: number;
+  contextLength: number;
+}
+
+export const TINY_MODEL: Readonly<TinyShape> = {
   layers: 2,
   hidden: 64,
   feedForward: 128,
   heads: 4,
   kvHeads: 2,
   contextLength: 512,
-} as const;
+};
 
 export const SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] as const;
 
@@ -92,8 +101,13 @@ function onesTensor(name: string, size: number): GgufTensor {
  * writes to it (row 0 of attn_output and ffn_down is zero), so after the final norm it stays positive.
  * The output rows of the special tokens put a large negative weight on it, so they are never sampled.
  */
-function modelTensors(vocabSize: number, specialIds: readonly number[], seed: number): GgufTensor[] {
-  const { hidden, feedForward, heads, kvHeads, layers } = TINY_MODEL;
+function modelTensors(
+  shape: TinyShape,
+  vocabSize: number,
+  specialIds: readonly number[],
+  seed: number,
+): GgufTensor[] {
+  const { hidden, feedForward, heads, kvHeads, layers } = shape;
   const kvDim = (hidden / heads) * kvHeads;
   const normal = gaussian(seed);
   const embedding = randomTensor("token_embd.weight", [hidden, vocabSize], 0.5, normal);
@@ -181,12 +195,14 @@ export interface TinyGgufOptions {
   /** Chat template stored as tokenizer.chat_template (default: Qwen2.5's; null: none). */
   chatTemplate?: string | null;
   seed?: number;
+  /** A larger (or smaller) random decoder of the same kind, e.g. for benchmarks; default TINY_MODEL. */
+  shape?: Partial<TinyShape>;
 }
 
 /** The bytes of the tiny model's GGUF file. */
 export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
   const vocab = tinyVocabulary();
-  const m = TINY_MODEL;
+  const m = { ...TINY_MODEL, ...options.shape };
   const chatTemplate = options.chatTemplate === undefined ? QWEN25_CHAT_TEMPLATE : options.chatTemplate;
   const metadata = qwen2Metadata(
     "tiny-random-qwen2 (test model)",
@@ -196,7 +212,7 @@ export function tinyGguf(options: TinyGgufOptions = {}): Buffer {
   );
   const id = (token: string) => vocab.tokens.indexOf(token);
   const specialIds = SPECIAL_TOKENS.map(id);
-  return encodeGguf(metadata, modelTensors(vocab.tokens.length, specialIds, options.seed ?? 1234));
+  return encodeGguf(metadata, modelTensors(m, vocab.tokens.length, specialIds, options.seed ?? 1234));
 }
 
 /** Writes the tiny model into `dir` and returns its path. */
