@@ -103,9 +103,8 @@ export class App {
     for (const model of localModels()) {
       const option = document.createElement("option");
       option.value = model.id;
-      option.textContent = model.bundled
-        ? `${model.label}: no download`
-        : `${model.label}: downloads ${formatBytes(model.sizeBytes)}`;
+      // Catalog labels carry the size, and "bundled" for a model that needs no download.
+      option.textContent = model.bundled ? model.label : `${model.label}, downloaded once`;
       localModel.append(option);
     }
     this.writeValues(loadValues(this.deps.storage));
@@ -408,9 +407,9 @@ export class App {
     if (!this.engineAutomatic) {
       text = `Engine: ${what[values.engine]}, as chosen in the settings.`;
       if (values.engine === "webllm" && noGpu)
-        text += ` WebGPU is unavailable here (${noGpu}): pick the CPU engine.`;
+        text += ` WebGPU is unavailable here: ${noGpu}. Pick the CPU engine.`;
     } else if (noGpu) {
-      text = `WebGPU unavailable (${noGpu}): using ${what.wllama}.`;
+      text = `WebGPU unavailable: ${noGpu}. Using ${what.wllama}.`;
     } else {
       text = `WebGPU available: using ${what.webllm}.`;
     }

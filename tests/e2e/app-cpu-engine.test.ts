@@ -41,15 +41,15 @@ async function enginePicked(page: Page): Promise<string> {
 describe("the page's CPU engine with the real micro-student, in Chromium without WebGPU", {
   timeout: 180_000,
 }, () => {
-  it("picks the CPU engine by itself, says why, and answers 392 with llama.cpp in WebAssembly", async () => {
-    const context = await browser.newContext();
+  it("picks the CPU engine by itself, says why, and answers 392 with llama.cpp in WebAssembly (on a phone's width)", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
       await page.goto(app.url);
       expect(await enginePicked(page)).toMatch(
-        /^WebGPU unavailable \(.+\): using the CPU engine \(llama\.cpp WebAssembly\) with micro-arith/,
+        /^WebGPU unavailable: .+\. Using the CPU engine \(llama\.cpp WebAssembly\) with micro-arith/,
       );
       expect(await page.locator('input[name="engine"][value="wllama"]').isChecked()).toBe(true);
       expect(await page.inputValue('select[name="localModel"]')).toBe("micro");
@@ -64,6 +64,9 @@ describe("the page's CPU engine with the real micro-student, in Chromium without
       );
       // The micro-student's own pack ran (its one-line system prompt), and the model wrote the code.
       expect(await page.locator('#trace .step[data-step="1"] pre.code').textContent()).toContain("17*23+1");
+      // Nothing is wider than the phone, the engine settings (model picker) included.
+      await setSettings(page, {});
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -137,7 +140,7 @@ describe("the page's CPU engine with the real micro-student, in Chromium without
       });
 
       await page.reload();
-      expect(await enginePicked(page)).toMatch(/^WebGPU unavailable .*: using the CPU engine/);
+      expect(await enginePicked(page)).toMatch(/^WebGPU unavailable: .+\. Using the CPU engine/);
       expect(await ask(page, QUESTION)).toBe("answered");
       expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
       expect(failed).toEqual([]);
