@@ -73,7 +73,7 @@ describe("the page's CPU engine with the real micro-student, in Chromium without
     }
   });
 
-  it("runs SAG with n = 3 at temperature 0.8: three real candidates executed and a vote", async () => {
+  it("runs SAG with n = 3 at temperature 0.8: three real candidates from the model and a vote", async () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
