@@ -38,6 +38,18 @@ export interface ScoringContext {
   matchFactor: number;
 }
 
+/** What the accumulators already hold when a run starts (RM3's second pass: the scaled first). */
+interface Base {
+  /** The most any accumulator holds. */
+  bound: number;
+  /** Typed query tokens among the terms already added (for the whole-title match). */
+  typed: number;
+  /** Float32 steps already taken per passage (for the rounding slack). */
+  terms: number;
+}
+
+const NO_BASE: Base = { bound: 0, typed: 0, terms: 0 };
+
 /** Per-passage scratch space of one shard, reused by every query (cleared after each). */
 export class Accumulator {
   private readonly scores: Float32Array;
@@ -61,34 +73,92 @@ export class Accumulator {
   topK(terms: QueryTerm[], k: number, ctx: ScoringContext, prune = true): Array<[number, number]> {
     if (k === 0 || terms.length === 0) return [];
     try {
-      return this.run(terms, k, ctx, prune);
+      return this.run(terms, k, ctx, prune, NO_BASE);
     } finally {
-      for (let i = 0; i < this.touchedCount; i++) {
-        const doc = this.touched[i]!;
-        this.scores[doc] = 0;
-        this.titleHits[doc] = 0;
-        this.marks[doc] = 0;
-      }
-      this.touchedCount = 0;
+      this.clear();
     }
   }
 
-  private run(terms: QueryTerm[], k: number, ctx: ScoringContext, prune: boolean): Array<[number, number]> {
+  /**
+   * RM3's two passes: the first pass's `firstK` best give `expand` its passages, which returns the
+   * added terms; the second pass's score is the first pass's scaled by `originalScale` (one float32
+   * product) plus the added terms'. When the first pass read every list whole (pruning found nothing
+   * to skip) its accumulators are reused; else the original lists are read again, whole, because the
+   * second pass needs the exact first-pass score of any passage an added term may lift. `original`
+   * gives fresh cursors over the original terms each call.
+   */
+  feedbackTopK(
+    original: () => QueryTerm[],
+    firstK: number,
+    expand: (first: Array<[number, number]>) => QueryTerm[],
+    k: number,
+    originalScale: number,
+    ctx: ScoringContext,
+    prune = true,
+  ): Array<[number, number]> {
+    try {
+      const terms = original();
+      if (k === 0 || terms.length === 0) return [];
+      const first = this.run(terms, firstK, ctx, prune, NO_BASE);
+      if (first.length === 0) return [];
+      const added = expand(first);
+      if (!this.complete) {
+        this.clear();
+        this.run(original(), 0, ctx, false, NO_BASE);
+      }
+      const base: Base = { bound: 0, typed: 0, terms: terms.length + 1 };
+      for (const t of terms) {
+        base.bound += (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + ctx.k1);
+        base.typed += t.typed;
+      }
+      base.bound *= originalScale;
+      for (let i = 0; i < this.touchedCount; i++) this.scores[this.touched[i]!]! *= originalScale;
+      return this.run(added, k, ctx, prune, base);
+    } finally {
+      this.clear();
+    }
+  }
+
+  private clear(): void {
+    for (let i = 0; i < this.touchedCount; i++) {
+      const doc = this.touched[i]!;
+      this.scores[doc] = 0;
+      this.titleHits[doc] = 0;
+      this.marks[doc] = 0;
+    }
+    this.touchedCount = 0;
+  }
+
+  /** Whether the last run read every list whole, so every touched accumulator is complete. */
+  private complete = true;
+
+  /**
+   * Adds `terms` to the accumulators (which may already hold `base`'s terms) and returns the top k
+   * of all touched passages; k 0 only accumulates, reading every list whole.
+   */
+  private run(
+    terms: QueryTerm[],
+    k: number,
+    ctx: ScoringContext,
+    prune: boolean,
+    base: Base,
+  ): Array<[number, number]> {
     const { k1, titleLengths, matchFactor } = ctx;
     const m = terms.length;
     const bounds = terms.map((t) => (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + k1));
     const order = terms.map((_, i) => i).sort((a, b) => bounds[b]! - bounds[a]! || a - b);
-    let typedTotal = 0;
+    let typedTotal = base.typed;
     let remaining = 0;
     for (let i = 0; i < m; i++) {
       typedTotal += terms[i]!.typed;
       remaining += bounds[i]!;
     }
-    // Float32 rounding of up to m additions and a product, relative to the score: a generous margin.
-    const slack = 1 + (m + 4) * 2 ** -22;
+    // Float32 rounding of up to m additions and two products, relative to the score: a generous margin.
+    const slack = 1 + (m + base.terms + 4) * 2 ** -22;
+    if (k === 0) prune = false;
     let read = 0;
     /** Sum of the bounds of the lists read: no accumulator holds more (θ cannot be above it). */
-    let readBound = 0;
+    let readBound = base.bound * slack;
     let theta = Number.NEGATIVE_INFINITY;
     let unread = 0;
     for (const t of terms) unread += t.cursor.df;
@@ -138,6 +208,8 @@ export class Accumulator {
       }
       candidates = candidates.subarray(0, count);
     }
+    this.complete = read === m && candidates.length === this.touchedCount;
+    if (k === 0) return [];
 
     // Final scores (the whole-title boost) and the top k, ties to the lower id.
     const best: Array<[number, number]> = [];

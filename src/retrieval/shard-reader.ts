@@ -343,8 +343,8 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
 
   /**
    * BM25F with the whole-title boost; with feedback, RM3: the first pass's best passages give the
-   * added terms, and the second pass scores the original terms at `feedbackOriginalWeight` plus the
-   * added ones. Each pass is a top-k over fresh cursors (max-score.ts).
+   * added terms, and the second pass's score is the first's times `feedbackOriginalWeight` plus the
+   * added terms' (max-score.ts).
    */
   const search = (query: string, k: number): SearchHit[] => {
     const want = Math.max(0, Math.floor(k));
@@ -353,11 +353,15 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     for (const token of tokenize(query)) counts.set(token, (counts.get(token) ?? 0) + 1);
     let top: Array<[number, number]>;
     if (feedbackDocs > 0 && feedbackTerms > 0) {
-      const first = accumulator.topK(queryTerms(counts, counts, 1, []), feedbackDocs, scoring, pruning);
-      if (first.length === 0) return [];
-      const terms = queryTerms(counts, counts, feedbackOriginalWeight, []);
-      queryTerms(expand(counts, first), undefined, 1, terms);
-      top = accumulator.topK(terms, want, scoring, pruning);
+      top = accumulator.feedbackTopK(
+        () => queryTerms(counts, counts, 1, []),
+        feedbackDocs,
+        (first) => queryTerms(expand(counts, first), undefined, 1, []),
+        want,
+        feedbackOriginalWeight,
+        scoring,
+        pruning,
+      );
     } else {
       top = accumulator.topK(queryTerms(counts, counts, 1, []), want, scoring, pruning);
     }
