@@ -3,7 +3,7 @@
  * `teach` write these; `sft export` and resumed runs read them back.
  */
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
-import type { TaskKind } from "./benchmark.ts";
+import type { BenchmarkExample, TaskKind } from "./benchmark.ts";
 import type { Score } from "./score.ts";
 
 export interface FirstThoughtRecord {
@@ -26,6 +26,25 @@ export interface RunRecord {
   /** teach: whether the trajectory passed the training-data filter, and why not. */
   kept?: boolean;
   dropReasons?: string[];
+}
+
+/** The record of one answered question; teach adds its first thought and filter verdict as `extra`. */
+export function questionRecord(
+  kind: TaskKind,
+  example: BenchmarkExample,
+  trajectory: Trajectory,
+  score: Score,
+  extra: Pick<RunRecord, "firstThought" | "kept" | "dropReasons"> = {},
+): RunRecord {
+  return {
+    id: example.id,
+    question: example.question,
+    gold: example.answer,
+    kind,
+    score,
+    trajectory,
+    ...extra,
+  };
 }
 
 export class RecordFormatError extends Error {

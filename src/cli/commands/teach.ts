@@ -22,11 +22,21 @@ import { toCotSftExample, toSftExample } from "../../distill/sft.ts";
 import { parseBenchmark } from "../../eval/benchmark.ts";
 import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
-import { type FirstThoughtRecord, parseRecords, type RunRecord, recordLine } from "../../eval/record.ts";
+import {
+  type FirstThoughtRecord,
+  parseRecords,
+  questionRecord,
+  recordLine,
+} from "../../eval/record.ts";
 import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
+import {
+  addRunOptions,
+  type BenchmarkRunOptions,
+  type RunOneFactory,
+  runBenchmarkFromOptions,
+} from "../benchmark-run.ts";
 import { cliIo } from "../io.ts";
 import { checkShard, packFromOptions, positiveInt, withLocalModel } from "../setup.ts";
-import { addRunOptions, type BenchmarkRunOptions, type RunOneFactory, runBenchmark } from "./eval.ts";
 
 interface TeachOptions extends BenchmarkRunOptions {
   questions: string;
@@ -68,7 +78,7 @@ export function registerTeach(program: Command): void {
       ? loadCotPrompt(await readSource(options.cotPrompt, "CoT prompt"), options.cotPrompt)
       : DEFAULT_COT_PROMPT;
     let keptCount = 0;
-    const report = await runBenchmark(questions, options, {
+    const report = await runBenchmarkFromOptions(questions, options, {
       role: "teacher",
       recordsName: "trajectories.jsonl",
       label: `teach ${questions.name}`,
@@ -122,18 +132,11 @@ function teacherRun(options: TeachOptions, cotPrompt: string): RunOneFactory {
       });
       const score = await scoreAnswer(benchmark.kind, trajectory.answer, example, signal);
       const reasons = dropReasons(trajectory, score);
-      const record: RunRecord = {
-        id: example.id,
-        question: example.question,
-        gold: example.answer,
-        kind: benchmark.kind,
-        score,
-        trajectory,
+      return questionRecord(benchmark.kind, example, trajectory, score, {
         ...(ftp ? { firstThought: ftp } : {}),
         kept: reasons.length === 0,
         dropReasons: reasons,
-      };
-      return record;
+      });
     };
 }
 

@@ -3,16 +3,16 @@
  * Python runs; with --use-rag the question itself is the search query over the shard, as the reference's
  * --use_rag retrieves with the question.
  */
-import { cotMessages, DEFAULT_COT_PROMPT, loadCotPrompt } from "../../distill/first-thought.ts";
-import type { Benchmark } from "../../eval/benchmark.ts";
-import { cotAnswer, cotTrajectory } from "../../eval/cot.ts";
-import { readSource } from "../../eval/node/read-source.ts";
-import type { RunRecord } from "../../eval/record.ts";
-import type { Scorer } from "../../eval/score.ts";
-import type { Executor } from "../../exec/executor.ts";
-import type { Engine } from "../../llm/engine.ts";
-import { openShardSearcher } from "../../retrieval/open-shard.ts";
-import { formatRetrievedDocuments } from "../../retrieval/search.ts";
+import { cotMessages, DEFAULT_COT_PROMPT, loadCotPrompt } from "../distill/first-thought.ts";
+import type { Benchmark } from "../eval/benchmark.ts";
+import { cotAnswer, cotTrajectory } from "../eval/cot.ts";
+import { readSource } from "../eval/node/read-source.ts";
+import { questionRecord, type RunRecord } from "../eval/record.ts";
+import type { Scorer } from "../eval/score.ts";
+import type { Executor } from "../exec/executor.ts";
+import type { Engine } from "../llm/engine.ts";
+import { openShardSearcher } from "../retrieval/open-shard.ts";
+import { formatRetrievedDocuments } from "../retrieval/search.ts";
 
 export interface CotRunOptions {
   cotPrompt?: string;
@@ -77,14 +77,12 @@ export async function cotRunner(
       ...(result.usage ? { usage: result.usage } : {}),
       durationMs: performance.now() - started,
     });
-    return {
-      id: example.id,
-      question: example.question,
-      gold: example.answer,
-      kind: benchmark.kind,
-      score: await score(benchmark.kind, answer, example, signal),
+    return questionRecord(
+      benchmark.kind,
+      example,
       trajectory,
-    };
+      await score(benchmark.kind, answer, example, signal),
+    );
   };
 }
 
