@@ -65,7 +65,12 @@ export interface BenchmarkRun {
   finish?(records: RunRecord[]): Promise<Record<string, unknown>>;
 }
 
-export async function runBenchmark(run: BenchmarkRun): Promise<RunReport> {
+/** The report of a run, with what this invocation alone did (a resumed run adds to earlier records). */
+export type BenchmarkRunReport = RunReport & {
+  lastRun: { questions: number; wallMs: number; concurrency: number };
+};
+
+export async function runBenchmark(run: BenchmarkRun): Promise<BenchmarkRunReport> {
   const { benchmark, output, label } = run;
   if (output.finished.size > 0 && !run.force) {
     const mismatch = settingsMismatch(await output.readAll(), run.compared);
@@ -124,7 +129,6 @@ export async function runBenchmark(run: BenchmarkRun): Promise<RunReport> {
     settings: run.settings,
   });
   const extra = run.finish ? await run.finish(records) : {};
-  // This invocation only (a resumed run adds to earlier records): questions run and wall time.
   const lastRun = {
     questions: done,
     wallMs: Math.round(performance.now() - started),

@@ -1,17 +1,10 @@
 /** The output folder of a run: records JSONL (appended, resumable) and the JSON report. */
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { finishedIds, parseRecords, type RunRecord, recordLine } from "../record.ts";
+import { finishedIds, parseRecords, recordLine } from "../record.ts";
+import type { RunOutput } from "../run-benchmark.ts";
 
-export interface RunOutput {
-  recordsPath: string;
-  reportPath: string;
-  /** Ids already recorded by an earlier run (resume skips them). */
-  finished: Set<string>;
-  append(record: RunRecord): Promise<void>;
-  readAll(): Promise<RunRecord[]>;
-  writeReport(report: unknown): Promise<void>;
-}
+export type { RunOutput };
 
 export async function openRunOutput(dir: string, recordsName: string): Promise<RunOutput> {
   await mkdir(dir, { recursive: true });
