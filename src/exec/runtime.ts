@@ -57,43 +57,91 @@ export interface RuntimeApi {
   probeGlobals(names: string[]): Record<string, string> | Promise<Record<string, string>>;
 }
 
-type PyFn = PyProxy & ((...args: unknown[]) => unknown);
+/**
+ * The prelude's functions the runtime calls (src/exec/python/prelude/episode.py and library.py), as they
+ * are called: JSON text crosses where Python builds structured values, so Python never holds a JS object.
+ */
+export interface PreludeBridge {
+  configure(
+    authorized: unknown,
+    maxOutput: number,
+    maxPrint: number,
+    search: (query: string) => string,
+  ): void;
+  reset(): void;
+  /** A RawResult as JSON. */
+  run(code: string, timeoutS: number): string;
+  run_candidate(code: string, candidateId: number, timeoutS: number): string;
+  hold_candidate(candidateId: number): void;
+  commit_candidate(candidateId: number): boolean;
+  discard_candidates(): void;
+  /** "" when every action ran without error, else the first error. */
+  replay(codesJson: string, timeoutS: number): string;
+  /** The authorized packages the code imports, as a JSON list. */
+  packages_to_load(code: string): string;
+  installed(): void;
+  site_packages(): string;
+  import_packages(namesJson: string): void;
+}
+
+/** Each bridge function once (the compiler checks this against PreludeBridge both ways). */
+const BRIDGE: Record<keyof PreludeBridge, true> = {
+  configure: true,
+  reset: true,
+  run: true,
+  run_candidate: true,
+  hold_candidate: true,
+  commit_candidate: true,
+  discard_candidates: true,
+  replay: true,
+  packages_to_load: true,
+  installed: true,
+  site_packages: true,
+  import_packages: true,
+};
+
+/**
+ * Looks up every bridge function in the prelude's module dict once, at start, so a prelude that lacks
+ * one (renamed in a .py fragment, say) fails the worker's set-up naming it, instead of the first call.
+ */
+export function bindPrelude(module: { get(name: string): unknown }): PreludeBridge {
+  const bound: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const name of Object.keys(BRIDGE)) {
+    const fn = module.get(name);
+    if (typeof fn === "function") bound[name] = fn;
+    else missing.push(name);
+  }
+  if (missing.length) {
+    throw new Error(
+      `python prelude: missing function${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (src/exec/python/prelude/)`,
+    );
+  }
+  return bound as unknown as PreludeBridge;
+}
 
 export class PythonRuntime implements RuntimeApi {
-  private readonly fns: Record<string, PyFn>;
   private readonly loaded = new Set<string>();
   private dead = false;
 
   private constructor(
     private readonly pyodide: PyodideAPI,
-    module: PyProxy,
+    private readonly fns: PreludeBridge,
     private readonly deps: RuntimeDeps,
-  ) {
-    const get = (name: string) => (module as unknown as { get(n: string): PyFn }).get(name);
-    this.fns = {
-      configure: get("configure"),
-      reset: get("reset"),
-      run: get("run"),
-      run_candidate: get("run_candidate"),
-      hold_candidate: get("hold_candidate"),
-      commit_candidate: get("commit_candidate"),
-      discard_candidates: get("discard_candidates"),
-      replay: get("replay"),
-      packages_to_load: get("packages_to_load"),
-      installed: get("installed"),
-      site_packages: get("site_packages"),
-      import_packages: get("import_packages"),
-    };
-  }
+  ) {}
 
   static create(pyodide: PyodideAPI, config: RuntimeConfig, deps: RuntimeDeps = {}): PythonRuntime {
-    const dict = pyodide.globals.get("dict") as PyFn;
-    const module = dict() as PyProxy;
+    const dict = pyodide.globals.get("dict") as PyProxy & (() => PyProxy);
+    const module = dict();
     dict.destroy();
     pyodide.runPython(PRELUDE_PY, { globals: module });
-    const runtime = new PythonRuntime(pyodide, module, deps);
+    const runtime = new PythonRuntime(
+      pyodide,
+      bindPrelude(module as PyProxy & { get(name: string): unknown }),
+      deps,
+    );
     const search = (query: string): string => runtime.search(query, config.searchTopK);
-    runtime.fns.configure!(
+    runtime.fns.configure(
       pyodide.toPy(config.authorizedImports),
       config.maxOutputChars,
       config.maxPrintChars,
@@ -117,27 +165,27 @@ export class PythonRuntime implements RuntimeApi {
   }
 
   async run(code: string, timeoutMs: number): Promise<RawResult> {
-    return this.guarded(code, () => this.fns.run!(code, timeoutMs / 1000));
+    return this.guarded(code, () => this.fns.run(code, timeoutMs / 1000));
   }
 
   async runCandidate(code: string, candidateId: number, timeoutMs: number): Promise<RawResult> {
-    return this.guarded(code, () => this.fns.run_candidate!(code, candidateId, timeoutMs / 1000));
+    return this.guarded(code, () => this.fns.run_candidate(code, candidateId, timeoutMs / 1000));
   }
 
   holdCandidate(candidateId: number): void {
-    this.fns.hold_candidate!(candidateId);
+    this.fns.hold_candidate(candidateId);
   }
 
   commitCandidate(candidateId: number): boolean {
-    return this.fns.commit_candidate!(candidateId) as boolean;
+    return this.fns.commit_candidate(candidateId);
   }
 
   discardCandidates(): void {
-    this.fns.discard_candidates!();
+    this.fns.discard_candidates();
   }
 
   reset(): void {
-    this.fns.reset!();
+    this.fns.reset();
   }
 
   async prepare(code: string): Promise<string> {
@@ -147,7 +195,7 @@ export class PythonRuntime implements RuntimeApi {
 
   async replay(codes: string[], timeoutMs: number): Promise<string> {
     for (const code of codes) await this.ensurePackages(code);
-    return this.fns.replay!(JSON.stringify(codes), timeoutMs / 1000) as string;
+    return this.fns.replay(JSON.stringify(codes), timeoutMs / 1000);
   }
 
   probeGlobals(names: string[]): Record<string, string> {
@@ -183,14 +231,14 @@ export class PythonRuntime implements RuntimeApi {
 
   /** Installs the authorized packages the code imports (sympy, mpmath...) before it runs. */
   private async ensurePackages(code: string): Promise<RawResult["error"] | undefined> {
-    const wanted = JSON.parse(this.fns.packages_to_load!(code) as string) as string[];
+    const wanted = JSON.parse(this.fns.packages_to_load(code)) as string[];
     if (!wanted.length) return undefined;
     for (const name of wanted) {
       const error = await this.install(name, []);
       if (error) return { type: "ModuleNotFoundError", message: error };
     }
     try {
-      this.fns.import_packages!(JSON.stringify(wanted));
+      this.fns.import_packages(JSON.stringify(wanted));
     } catch (err) {
       const detail =
         err instanceof Error ? (err.message.trim().split("\n").at(-1) ?? err.message) : String(err);
@@ -210,8 +258,8 @@ export class PythonRuntime implements RuntimeApi {
       const error = await this.install(dep, [...chain, name]);
       if (error) return error;
     }
-    this.pyodide.unpackArchive(pkg.zip, "zip", { extractDir: this.fns.site_packages!() as string });
-    this.fns.installed!();
+    this.pyodide.unpackArchive(pkg.zip, "zip", { extractDir: this.fns.site_packages() });
+    this.fns.installed();
     this.loaded.add(name);
     return undefined;
   }

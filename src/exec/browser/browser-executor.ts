@@ -12,6 +12,7 @@ import type { Remote } from "comlink";
 import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
 import { readPackageManifest } from "../packages.ts";
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
+import { RUNTIME_METHODS } from "../serve-runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import type { PyodideAssets, SandboxInit } from "./frame-protocol.ts";
 import { openSandbox, type SandboxConnection } from "./sandbox-frame.ts";
@@ -141,20 +142,14 @@ async function shardBytes(
   }
 }
 
-/** The RuntimeApi over the sandbox's checked calls (the shape WorkerExecutor drives). */
+/**
+ * The RuntimeApi over the sandbox's checked calls (the shape WorkerExecutor drives), one call per method of
+ * the list the worker serves (serve-runtime.ts).
+ */
 function remoteApi(sandbox: SandboxConnection): Remote<RuntimeApi> {
-  const call = sandbox.call;
-  const api = {
-    run: (code: string, ms: number) => call("run", [code, ms]),
-    runCandidate: (code: string, id: number, ms: number) => call("runCandidate", [code, id, ms]),
-    holdCandidate: (id: number) => call("holdCandidate", [id]),
-    commitCandidate: (id: number) => call("commitCandidate", [id]),
-    discardCandidates: () => call("discardCandidates", []),
-    reset: () => call("reset", []),
-    replay: (codes: string[], ms: number) => call("replay", [codes, ms]),
-    prepare: (code: string) => call("prepare", [code]),
-    probeGlobals: (names: string[]) => call("probeGlobals", [names]),
-  };
+  const api = Object.fromEntries(
+    RUNTIME_METHODS.map((method) => [method, (...args: unknown[]) => sandbox.call(method, args)]),
+  );
   // Each value was checked by checkReply against the method's declared result type.
   return api as unknown as Remote<RuntimeApi>;
 }

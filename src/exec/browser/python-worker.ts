@@ -14,6 +14,7 @@
 
 import { openShardSearcher } from "../../retrieval/open-shard.ts";
 import { PythonRuntime, type RuntimeDeps, removeNetworkPrimitives } from "../runtime.ts";
+import { callServed, serveRuntime } from "../serve-runtime.ts";
 import type {
   CallMethod,
   FromWorker,
@@ -27,7 +28,8 @@ import type {
 const MEMORY_BASE = "https://pyodide.sandbox.invalid/";
 
 let replyPort: MessagePort | undefined;
-let runtime: PythonRuntime | undefined;
+/** What this worker serves (set at boot): the runtime methods both worker hosts share, and the test hook. */
+let served: object | undefined;
 let testHooks = false;
 let nextPackageRequest = 1;
 const packageRequests = new Map<number, (pkg: { zip: Uint8Array; requires: string[] } | null) => void>();
@@ -134,15 +136,15 @@ async function evalJs(source: string): Promise<unknown> {
   }
 }
 
-async function call(method: CallMethod, args: unknown[]): Promise<unknown> {
-  if (method === "evalJs") {
-    if (!testHooks) throw new Error("evalJs is a test hook; this executor was created without testHooks");
-    return evalJs(String(args[0]));
-  }
-  if (!runtime) throw new Error("python worker: not started");
-  const fn = runtime[method] as (...a: unknown[]) => unknown;
-  if (typeof fn !== "function") throw new Error(`python worker: no method ${String(method)}`);
-  return fn.apply(runtime, args);
+/** Test hook (only with testHooks): JavaScript run in this worker, as an escaped action could. */
+function evalJsHook(source: string): Promise<unknown> {
+  if (!testHooks) throw new Error("evalJs is a test hook; this executor was created without testHooks");
+  return evalJs(String(source));
+}
+
+function call(method: CallMethod, args: unknown[]): Promise<unknown> {
+  if (!served) return Promise.reject(new Error("python worker: not started"));
+  return callServed(served, method, args);
 }
 
 function onMessage(event: MessageEvent<ToWorker>): void {
@@ -175,12 +177,11 @@ export function servePythonWorker(): void {
       const boot = event.data;
       replyPort = boot.replyPort;
       testHooks = boot.init.testHooks === true;
+      const started = start(boot.assets, boot.init, boot.interrupt);
+      served = serveRuntime(started, { evalJs: evalJsHook });
       addEventListener("message", onMessage);
-      start(boot.assets, boot.init, boot.interrupt).then(
-        (created) => {
-          runtime = created;
-          send({ type: "ready", interruptible: !!boot.interrupt });
-        },
+      started.then(
+        () => send({ type: "ready", interruptible: !!boot.interrupt }),
         (err: unknown) => send({ type: "failed", message: err instanceof Error ? err.message : String(err) }),
       );
     },

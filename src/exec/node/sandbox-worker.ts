@@ -18,7 +18,8 @@ import type { PyodideAPI } from "pyodide";
 import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
 import { readPackageManifest } from "../packages.ts";
-import { PythonRuntime, type RuntimeApi, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
+import { PythonRuntime, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
+import { type ServedRuntime, serveRuntime } from "../serve-runtime.ts";
 import { confineFileDescriptors, installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
 import { nodeEndpoint } from "./node-endpoint.ts";
 
@@ -35,7 +36,7 @@ export interface SandboxWorkerData {
   testHooks?: boolean;
 }
 
-export type SandboxWorkerApi = RuntimeApi & {
+export type SandboxWorkerApi = ServedRuntime & {
   ready(): Promise<true>;
   /**
    * Test hook (only with testHooks): runs `source` as the body of an async function in this thread, after
@@ -125,29 +126,25 @@ async function start(): Promise<PythonRuntime> {
 }
 
 const ready = start();
-// Every method waits for set-up; a failed set-up rejects each call with its reason.
-const api: SandboxWorkerApi = {
+
+/** Test hook (only with testHooks), see SandboxWorkerApi. */
+async function runJavaScriptForTest(source: string): Promise<string> {
+  if (!data.testHooks) throw new Error("runJavaScriptForTest: this sandbox was started without test hooks");
+  await ready;
+  const AsyncFunction = (async () => {}).constructor as new (
+    arg: string,
+    body: string,
+  ) => (pyodide: unknown) => Promise<unknown>;
+  return JSON.stringify(await new AsyncFunction("pyodide", source)(interpreter));
+}
+
+// The runtime methods come from the one list both worker hosts serve; each waits for set-up, and a failed
+// set-up rejects each call (and ready()) with its reason.
+const api: SandboxWorkerApi = serveRuntime(ready, {
   ready: async () => {
     await ready;
-    return true;
+    return true as const;
   },
-  run: async (code, ms) => (await ready).run(code, ms),
-  runCandidate: async (code, id, ms) => (await ready).runCandidate(code, id, ms),
-  holdCandidate: async (id) => (await ready).holdCandidate(id),
-  commitCandidate: async (id) => (await ready).commitCandidate(id),
-  discardCandidates: async () => (await ready).discardCandidates(),
-  reset: async () => (await ready).reset(),
-  replay: async (codes, ms) => (await ready).replay(codes, ms),
-  prepare: async (code) => (await ready).prepare(code),
-  probeGlobals: async (names) => (await ready).probeGlobals(names),
-  runJavaScriptForTest: async (source) => {
-    if (!data.testHooks) throw new Error("runJavaScriptForTest: this sandbox was started without test hooks");
-    await ready;
-    const AsyncFunction = (async () => {}).constructor as new (
-      arg: string,
-      body: string,
-    ) => (pyodide: unknown) => Promise<unknown>;
-    return JSON.stringify(await new AsyncFunction("pyodide", source)(interpreter));
-  },
-};
+  runJavaScriptForTest,
+});
 expose(api, nodeEndpoint(port));
