@@ -3,13 +3,13 @@
  * agent with a Stop button, and shows every failure in the error box without clearing the question, the
  * settings or the last trace.
  */
-import { runAgent } from "../agent/loop.ts";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
-import type { Executor, ExecutorOptions, ShardSource } from "../exec/executor.ts";
+import type { Executor, ExecutorOptions } from "../exec/executor.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import { checkWebGPU } from "../llm/webllm/webgpu.ts";
+import { type ActiveShard, AgentSession, isLocal } from "./agent-session.ts";
 import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";
 import { findLocalModel, localModels } from "./local-models.ts";
@@ -24,7 +24,6 @@ import {
   type RunSettings,
   SettingsError,
   type SettingsValues,
-  type ShardChoice,
   saveValues,
 } from "./settings.ts";
 import {
@@ -44,14 +43,6 @@ export interface AppDeps {
   storage?: Storage;
   /** Prebuilt web-llm model ids offered in the model box. */
   modelIds: readonly string[];
-}
-
-interface ActiveShard {
-  /** Where it came from, for the status line and for deciding whether the executor must change. */
-  key: string;
-  label: string;
-  bytes: Uint8Array;
-  passages: number;
 }
 
 export class App {
@@ -74,10 +65,8 @@ export class App {
     replayBanner: byId("replay-banner", HTMLDivElement),
   });
   private readonly engines: EngineProvider;
+  private readonly session: AgentSession;
 
-  private storedShard: ActiveShard | undefined;
-  private urlShard: ActiveShard | undefined;
-  private executor: { key: string; timeoutMs: number; executor: Promise<Executor> } | undefined;
   private replay: ReplaySource | undefined;
   private running: AbortController | undefined;
   private lastTrajectory: Trajectory | undefined;
@@ -90,6 +79,23 @@ export class App {
 
   constructor(private readonly deps: AppDeps) {
     this.engines = new EngineProvider(deps.spawnLlmWorker);
+    this.session = new AgentSession({
+      engines: this.engines,
+      createExecutor: deps.createExecutor,
+      fetchShard: fetchBytes,
+      checkShard,
+      packFor,
+      progress: { model: this.modelBar, shard: this.shardBar, python: this.pythonBar },
+    });
+  }
+
+  /** The shard in use when the settings say "stored" (picked from a file, or kept in this browser). */
+  private get storedShard(): ActiveShard | undefined {
+    return this.session.storedShard;
+  }
+
+  private set storedShard(shard: ActiveShard | undefined) {
+    this.session.storedShard = shard;
   }
 
   start(): void {
@@ -137,7 +143,20 @@ export class App {
     });
     this.forgetShardButton.addEventListener("click", () => void this.forgetShard());
     this.saveButton.addEventListener("click", () => this.saveTrajectory());
-    void this.openStoredShard();
+    // Python starts in the background on load (after the stored shard, which it may need), so the
+    // first question does not wait for it; its progress bar shows how far it is.
+    void this.openStoredShard().then(() => this.warmUpPython());
+  }
+
+  private async warmUpPython(): Promise<void> {
+    let settings: RunSettings;
+    try {
+      settings = parseSettings(this.readValues());
+    } catch {
+      return; // The settings are shown as wrong when the visitor asks.
+    }
+    // A failure is on the Python progress bar; asking retries the start.
+    await this.session.warmUp(settings).catch(() => {});
   }
 
   /** Runs the agent on the question with the current settings. */
@@ -159,32 +178,8 @@ export class App {
     this.running = controller;
     this.setBusy(true);
     try {
-      const engine = await this.engines
-        .get(settings.engine, {
-          replay: this.replay,
-          onModelProgress: (p) => this.modelBar.update(p.fraction, p.text || "Loading the model…"),
-          signal: controller.signal,
-        })
-        .catch((error: unknown) => {
-          if (isLocal(settings.engine)) this.modelBar.fail("The model did not load.");
-          throw error;
-        });
-      if (isLocal(settings.engine)) this.modelBar.done(`${engine.info.label} is loaded.`);
-      const pack = packFor(settings.engine);
-      const shard = await this.shardFor(settings.shard);
-      const executor = await this.executorFor(shard, settings.actionTimeoutMs);
-      controller.signal.throwIfAborted();
-      const trajectory = await runAgent(question, {
-        engine,
-        executor,
-        pack,
-        maxSteps: settings.maxSteps,
-        sampling: {
-          n: settings.n,
-          ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
-        },
-        toolNames: shard ? undefined : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
-        actionTimeoutMs: settings.actionTimeoutMs,
+      const trajectory = await this.session.run(question, settings, {
+        replay: this.replay,
         signal: controller.signal,
         onEvent: this.trace.handle,
       });
@@ -307,58 +302,6 @@ export class App {
       this.showEngineFields();
     } catch (error) {
       this.showError(`${file.name}: ${describe(error)}`);
-    }
-  }
-
-  private async shardFor(choice: ShardChoice): Promise<ActiveShard | undefined> {
-    if (choice.kind === "none") return undefined;
-    if (choice.kind === "stored") return this.storedShard;
-    if (this.urlShard?.key === `url:${choice.url}`) return this.urlShard;
-    const bytes = await fetchBytes(choice.url, (loaded, total) =>
-      this.shardBar.update(
-        total ? loaded / total : undefined,
-        `Downloading ${choice.url}: ${formatBytes(loaded)}`,
-      ),
-    ).catch((error: unknown) => {
-      this.shardBar.fail("The shard did not download.");
-      throw error;
-    });
-    let info: Awaited<ReturnType<typeof checkShard>>;
-    try {
-      info = await checkShard(bytes, choice.url, (checked, total) =>
-        this.shardBar.update(checked / total, `Checking ${choice.url}: block ${checked} of ${total}`),
-      );
-    } catch (error) {
-      this.shardBar.fail("The shard is not usable.");
-      throw error;
-    }
-    this.urlShard = { key: `url:${choice.url}`, label: choice.url, bytes, passages: info.passages };
-    this.shardBar.done(`${choice.url}: ${info.passages} passages.`);
-    return this.urlShard;
-  }
-
-  private async executorFor(shard: ActiveShard | undefined, timeoutMs: number): Promise<Executor> {
-    const key = shard?.key ?? "none";
-    if (this.executor && this.executor.key === key && this.executor.timeoutMs === timeoutMs) {
-      return this.executor.executor;
-    }
-    const previous = this.executor;
-    this.executor = undefined;
-    if (previous) void previous.executor.then((e) => e.dispose()).catch(() => {});
-    const source: ShardSource | undefined = shard ? { bytes: shard.bytes } : undefined;
-    this.pythonBar.update(undefined, "Starting Python (Pyodide)…");
-    const executor = this.deps.createExecutor({ timeoutMs, ...(source ? { shard: source } : {}) });
-    this.executor = { key, timeoutMs, executor };
-    try {
-      const ready = await executor;
-      this.pythonBar.done(
-        `Python is ready${shard ? `; web_search uses ${shard.label}` : "; no shard, web_search is off"}.`,
-      );
-      return ready;
-    } catch (error) {
-      this.executor = undefined;
-      this.pythonBar.fail("Python did not start.");
-      throw error;
     }
   }
 
@@ -520,11 +463,6 @@ export class App {
 const LARGE_DOWNLOAD_BYTES = 100 * 1024 * 1024;
 /** How long the page waits for WebGPU's adapter before it picks the CPU engine. */
 const WEBGPU_CHECK_MS = 5000;
-
-/** Engines whose model loads in this tab (with the model progress bar). */
-function isLocal(choice: EngineChoice): boolean {
-  return choice.kind === "webllm" || choice.kind === "wllama";
-}
 
 /** The prompt pack a run uses: the CPU engine's model may bring its own (the micro-student does). */
 function packFor(choice: EngineChoice): PromptPack {
