@@ -331,6 +331,25 @@ describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () =
         /^The run failed: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/,
       );
       expect(await page.inputValue("#question")).toBe(QUESTION);
+
+      // A server that runs but sends no CORS headers: the browser hides which it is, so the error names
+      // both causes and how to allow the page's origin, instead of "is the server running?".
+      const noCors = createServer((_req, res) => {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end("{}");
+      });
+      await new Promise<void>((done) => noCors.listen(0, "127.0.0.1", done));
+      try {
+        const noCorsBase = `http://127.0.0.1:${(noCors.address() as AddressInfo).port}/v1`;
+        await setSettings(page, { openaiBaseUrl: noCorsBase });
+        await ask(page, QUESTION);
+        const message = await page.locator("#error").textContent();
+        expect(message).toMatch(/or it does not allow requests from http:\/\/127\.0\.0\.1:\d+ \(CORS/);
+        expect(message).toContain("OLLAMA_ORIGINS=");
+        expect(message).not.toMatch(/is the server running/);
+      } finally {
+        noCors.close();
+      }
     } finally {
       server.close();
       await context.close();

@@ -139,6 +139,59 @@ describe("OpenAIEngine against a local OpenAI-compatible server", () => {
     );
   });
 
+  it("fails at once on a refused connection instead of retrying it", async () => {
+    let calls = 0;
+    const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+    const engine = new OpenAIEngine({
+      baseUrl: "http://127.0.0.1:9/v1",
+      model: "m",
+      maxRetries: 3,
+      backoffMs: 1,
+      fetch: async () => {
+        calls++;
+        throw refused;
+      },
+    });
+    await expect(engine.generate({ messages: [{ role: "user", content: "q" }] })).rejects.toThrow(/ECONNREFUSED/);
+    expect(calls).toBe(1);
+  });
+
+  it("in a page, names CORS as a cause of a cross-origin failure, with how to allow the origin", async () => {
+    let calls = 0;
+    const engine = new OpenAIEngine({
+      baseUrl: "http://127.0.0.1:8000/v1",
+      model: "m",
+      pageOrigin: "http://localhost:5173",
+      fetch: async () => {
+        calls++;
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const error = await engine.generate({ messages: [{ role: "user", content: "q" }] }).catch((e: unknown) => e);
+    expect((error as EngineError).code).toBe("unreachable");
+    const message = (error as Error).message;
+    expect(message).toMatch(/either no server answers there, or it does not allow requests from http:\/\/localhost:5173 \(CORS/);
+    expect(message).toContain(`--allowed-origins '["http://localhost:5173"]'`);
+    expect(message).toContain("--cors-origins http://localhost:5173");
+    expect(message).toContain("OLLAMA_ORIGINS=http://localhost:5173");
+    expect(message).not.toMatch(/is the server running/);
+    expect(calls).toBe(1);
+
+    // The same opaque failure from the page's own origin is no CORS matter.
+    const sameOrigin = new OpenAIEngine({
+      baseUrl: "http://localhost:5173/v1",
+      model: "m",
+      pageOrigin: "http://localhost:5173",
+      maxRetries: 0,
+      fetch: async () => {
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    await expect(sameOrigin.generate({ messages: [{ role: "user", content: "q" }] })).rejects.toThrow(
+      /Failed to fetch; is the server running\?/,
+    );
+  });
+
   it("rejects a reply that is not JSON, or has no choices", async () => {
     server = await startTestServer({ completions: [], rawReply: "<html>proxy error</html>" });
     const engine = new OpenAIEngine({ baseUrl: server.url, model: "test-student" });

@@ -30,6 +30,11 @@ export interface OpenAIEngineOptions {
   /** Whether the server honours `n` > 1 (default: true, and learned from the first reply that returns fewer). */
   supportsN?: boolean;
   fetch?: typeof fetch;
+  /**
+   * Origin of the page the engine runs in (default: `location.origin` in a browser, none in Node). A
+   * browser hides why a cross-origin request failed; with it, the error can name CORS as a cause.
+   */
+  pageOrigin?: string;
 }
 
 interface WireChoice {
@@ -185,14 +190,12 @@ export class OpenAIEngine implements Engine {
           }
           throw new EngineError(`${url}: no reply within ${timeoutMs} ms`, "timeout");
         }
-        if (attempt < maxRetries) {
+        const failure = networkFailure(url, error, this.options.pageOrigin ?? pageOrigin());
+        if (failure.retry && attempt < maxRetries) {
           await this.backoff(attempt, signal);
           continue;
         }
-        throw new EngineError(
-          `cannot reach ${url}: ${describeNetworkError(error)}; is the server running?`,
-          "unreachable",
-        );
+        throw new EngineError(failure.message, "unreachable");
       }
       if (response.ok) return response;
       const detail = errorDetail(await response.text().catch(() => ""));
@@ -284,9 +287,52 @@ function errorDetail(body: string): string {
   return body.slice(0, 300) || "(empty body)";
 }
 
-function describeNetworkError(error: unknown): string {
+/** Node's refusals that another try a moment later will not change: nothing listens, no such host. */
+const FINAL_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_NONAME", "ERR_INVALID_URL"]);
+
+/**
+ * Why a request got no reply, and whether retrying can help. A dropped connection (ECONNRESET, a
+ * server restarting) is retried; a refused one fails at once. In a browser every failure is the same
+ * opaque "Failed to fetch": for a cross-origin server that is either no server or a server that does
+ * not allow the page's origin (CORS), and the message says both, with how to allow it.
+ */
+export function networkFailure(
+  url: string,
+  error: unknown,
+  origin: string | undefined,
+): { message: string; retry: boolean } {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const code = cause?.code;
+  if (code) {
+    return {
+      message: `cannot reach ${url}: ${code}${code === "ECONNREFUSED" ? "; is the server running?" : ""}`,
+      retry: !FINAL_NETWORK_CODES.has(code),
+    };
+  }
+  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  let target: string | undefined;
+  try {
+    target = new URL(url).origin;
+  } catch {
+    target = undefined;
+  }
+  if (origin && target && origin !== target && error instanceof TypeError) {
+    return {
+      message:
+        `cannot reach ${url} from this page (${detail}): either no server answers there, or it does not allow ` +
+        `requests from ${origin} (CORS; the browser does not say which). If it is running, allow the origin: ` +
+        `vLLM: --allowed-origins '["${origin}"]'; llama.cpp: llama-server --cors-origins ${origin}; ` +
+        `Ollama: OLLAMA_ORIGINS=${origin} ollama serve`,
+      retry: false,
+    };
+  }
+  return { message: `cannot reach ${url}: ${detail}; is the server running?`, retry: true };
+}
+
+/** The origin of the page this runs in; undefined outside a browser (and for opaque origins). */
+function pageOrigin(): string | undefined {
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  return origin && origin !== "null" ? origin : undefined;
 }
 
 function toFinish(reason: string | null | undefined): FinishReason {
