@@ -23,13 +23,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildStepMessages } from "../src/agent/messages.ts";
 import { DEFAULT_PACK } from "../src/agent/packs/default-pack.ts";
-import { loadPromptPack, type PromptPack, renderSystemPrompt, taskFor } from "../src/agent/prompt-pack.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../src/exec/executor.ts";
+import { loadPromptPack } from "../src/agent/prompt-pack.ts";
 import type { ChatMessage } from "../src/llm/engine.ts";
 import { launchChromium } from "../tests/e2e/harness/browser.ts";
 import { startVite } from "../tests/e2e/harness/vite-server.ts";
+import { agentMessages, median, perToken, rates, round3 } from "./llm-measure.ts";
 import type { LlmBenchPage, Timing } from "./pages/llm-browser-page.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -132,16 +131,6 @@ type Call = <K extends keyof LlmBenchPage>(
   ...args: Parameters<LlmBenchPage[K]>
 ) => Promise<Awaited<ReturnType<LlmBenchPage[K]>>>;
 
-function agentMessages(pack: PromptPack, question: string, toolNames?: string[]): ChatMessage[] {
-  const system = renderSystemPrompt(pack, {
-    role: "student",
-    authorizedImports: REFERENCE_AUTHORIZED_IMPORTS,
-    ...(toolNames ? { toolNames } : {}),
-  });
-  // The question also leads the system prompt, so no two rounds share a prompt prefix.
-  return buildStepMessages(`${question}\n${system}`, taskFor(pack, question), [], pack);
-}
-
 async function measure(call: Call, benchCase: BenchCase): Promise<Record<string, unknown>> {
   const { messages, rounds, maxTokens } = benchCase;
   // Warm-up: the first evaluation of each instance pays one-off allocation costs.
@@ -203,32 +192,11 @@ async function measure(call: Call, benchCase: BenchCase): Promise<Record<string,
   };
 }
 
-function perToken(t: Timing): number {
-  return t.decodeMs / Math.max(1, t.generatedTokens - 1);
-}
-
-function rates(runs: Timing[]): Record<string, number> {
-  return {
-    prefillTokensPerSecond: Math.round(median(runs.map((r) => r.promptTokens / (r.prefillMs / 1000)))),
-    decodeTokensPerSecond: Math.round(median(runs.map((r) => 1000 / perToken(r)))),
-  };
-}
-
 function llamaRates(runs: Timing[]): Record<string, number> {
   return {
     prefillTokensPerSecond: Math.round(median(runs.map((r) => r.promptTokens / (r.llamaPromptMs / 1000)))),
     decodeTokensPerSecond: Math.round(median(runs.map((r) => r.generatedTokens / (r.llamaDecodeMs / 1000)))),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function round3<T extends Record<string, number>>(values: T): T {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as T;
 }
 
 // Run alone: node bin/run-ts.js bench/llm-browser.ts (writes bench/reports/llm-browser.json); `npm run

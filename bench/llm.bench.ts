@@ -18,27 +18,19 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { buildStepMessages } from "../src/agent/messages.ts";
 import { DEFAULT_PACK } from "../src/agent/packs/default-pack.ts";
-import { loadPromptPack, type PromptPack, renderSystemPrompt, taskFor } from "../src/agent/prompt-pack.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../src/exec/executor.ts";
+import { loadPromptPack } from "../src/agent/prompt-pack.ts";
 import type { ChatMessage } from "../src/llm/engine.ts";
 import type { LlamaCppEngine } from "../src/llm/llamacpp/llamacpp-engine.ts";
 import { loadLlamaCppEngine } from "../src/llm/llamacpp/load.ts";
 import { writeTinyGguf } from "../tests/support/tiny-gguf.ts";
+import { agentMessages, median, perToken, rates, round3, type Timing } from "./llm-measure.ts";
 
 const ROUNDS = Number(process.env["LLM_ROUNDS"] ?? 6);
 // One thread: llama.cpp's threads spin while they wait for each other, which on shared cores costs more
 // than a second thread gains (LLM_THREADS=2 on a quiet machine).
 const THREADS = Number(process.env["LLM_THREADS"] ?? 1);
 const ROOT = join(import.meta.dirname, "..");
-
-interface Timing {
-  prefillMs: number;
-  decodeMs: number;
-  promptTokens: number;
-  generatedTokens: number;
-}
 
 interface ModelCase {
   name: string;
@@ -95,17 +87,6 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function agentMessages(pack: PromptPack, question: string, toolNames?: string[]): ChatMessage[] {
-  const system = renderSystemPrompt(pack, {
-    role: "student",
-    authorizedImports: REFERENCE_AUTHORIZED_IMPORTS,
-    ...(toolNames ? { toolNames } : {}),
-  });
-  // The question also leads the system prompt, so no two prompts share a prefix: the engine's prefix
-  // cache must not make it look faster than the bare loop, which starts every prompt from scratch.
-  return buildStepMessages(`${question}\n${system}`, taskFor(pack, question), [], pack);
 }
 
 async function measureCase(modelCase: ModelCase): Promise<Record<string, unknown>> {
@@ -283,25 +264,4 @@ async function browserPart(): Promise<Record<string, unknown> | undefined> {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return undefined;
     return { error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-function perToken(t: Timing): number {
-  return t.decodeMs / Math.max(1, t.generatedTokens - 1);
-}
-
-function rates(runs: Timing[]): Record<string, number> {
-  return {
-    prefillTokensPerSecond: Math.round(median(runs.map((r) => r.promptTokens / (r.prefillMs / 1000)))),
-    decodeTokensPerSecond: Math.round(median(runs.map((r) => 1000 / perToken(r)))),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function round3<T extends Record<string, number>>(values: T): T {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as T;
 }
