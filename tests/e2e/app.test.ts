@@ -109,6 +109,54 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("draws the trace as cards: highlighted code, passages with titles, raw text behind a toggle, answer linked to its sources", async () => {
+    await pickShard(page, shardPath);
+    await pickReplay(
+      page,
+      await writeJson(work, "tulsa-cards.json", replayTrajectory(QUESTION, [SEARCH_STEP, ANSWER_STEP])),
+    );
+    expect(await ask(page, QUESTION)).toBe("answered");
+
+    const step1 = page.locator('#trace details.step[data-step="1"]');
+    expect(await step1.getAttribute("open")).not.toBeNull();
+    expect(await step1.locator("summary").first().textContent()).toMatch(
+      /^Step 1searches “Tinted Windows band first performance”; 3 passages$/,
+    );
+    const code = step1.locator("pre.code");
+    await page.waitForFunction(() =>
+      document.querySelector('#trace .step[data-step="1"] pre.code[data-highlighted="python"]'),
+    );
+    expect(await code.locator(".hljs-string").first().textContent()).toBe(
+      '"Tinted Windows band first performance"',
+    );
+    const titles = await step1.locator("details.passage .passage-title").allTextContents();
+    expect(titles).toHaveLength(3);
+    expect(titles).toContain("Tinted Windows (band)");
+    const passage = step1.locator("details.passage").first();
+    expect(await passage.locator(".passage-text").isVisible()).toBe(false);
+    await passage.locator("summary").click();
+    expect(await passage.locator(".passage-text").isVisible()).toBe(true);
+
+    // Raw protocol text: hidden until its toggle is opened.
+    const raw = step1.locator("details.raw pre.raw-text").first();
+    expect(await raw.isVisible()).toBe(false);
+    await step1.locator("details.raw summary").click();
+    expect(await raw.textContent()).toBe(SEARCH_STEP);
+    expect(await raw.isVisible()).toBe(true);
+
+    // The answer links to the step that answered and to the passage that names Tulsa; a link opens it.
+    expect(await page.locator('[data-testid="answer"]').textContent()).toBe("Tulsa");
+    const links = page.locator("#answer .answer-sources a");
+    expect(await links.first().textContent()).toBe("step 2");
+    expect(await links.nth(1).textContent()).toBe("“Tinted Windows (band)” (step 1)");
+    await step1.locator("summary").first().click();
+    expect(await step1.getAttribute("open")).toBeNull();
+    await links.nth(1).click();
+    const target = page.locator(`#${(await links.nth(1).getAttribute("href"))!.slice(1)}`);
+    expect(await target.locator(".passage-text").isVisible()).toBe(true);
+    expect(await target.locator(".passage-text").textContent()).toContain("Tulsa");
+  });
+
   it("keeps the picked shard in the browser for the next visit", async () => {
     await pickShard(page, shardPath);
     await page.reload();
@@ -216,7 +264,8 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
     expect(await sag.locator(".vote-summary").textContent()).toMatch(
       /^Vote \(exact\): 3 of 3 candidates generated, 3 executed; winner #0 \(majority\)/,
     );
-    expect(await sag.locator(".vote-groups li.winner").textContent()).toBe('2 votes for "42\\n" (#0, #2)');
+    // The output reads as text, not as a JSON string with "\n" escapes.
+    expect(await sag.locator(".vote-groups li.winner").textContent()).toBe("2 votes for 42 (#0, #2)");
     expect(await page.locator('#trace .step[data-step="1"] .observation pre').textContent()).toContain("42");
     expect(await page.locator("#answer .answer-text").textContent()).toBe("42");
   });

@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { runAgent } from "../../src/agent/loop.ts";
 import type { CandidateResult, ExecutionResult, Executor } from "../../src/exec/executor.ts";
 import type { EngineInfo } from "../../src/llm/engine.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import { formatRetrievedDocuments } from "../../src/retrieval/search.ts";
 import { formatBytes, ProgressBar } from "../../src/ui/progress-bar.ts";
-import { TraceView } from "../../src/ui/trace-view.ts";
+import { passageId, stepId, TraceView } from "../../src/ui/trace-view.ts";
 
 /**
  * Understands just `print("...")`, `final_answer("...")` and `while True` (anything else is a SyntaxError),
@@ -127,15 +128,17 @@ describe("TraceView", () => {
       /^Vote \(exact\): 3 of 3 candidates generated/,
     );
     const groups = [...sag.querySelectorAll(".vote-groups li")].map((li) => [li.textContent, li.className]);
+    // Outputs read as text (no "\n" escapes), and candidates are numbered once (no list numbers).
     expect(groups).toEqual([
-      ['2 votes for "Paris\\n" (#0, #2)', "winner"],
-      ['1 vote for "Lyon\\n" (#1)', ""],
+      ["2 votes for Paris (#0, #2)", "winner"],
+      ["1 vote for Lyon (#1)", ""],
     ]);
+    expect(sag.querySelector(".candidates")?.tagName).toBe("UL");
     const candidates = [...sag.querySelectorAll<HTMLElement>(".candidate")];
     expect(candidates.map((c) => c.querySelector("summary")?.textContent)).toEqual([
-      '#0 (chosen): output "Paris\\n"',
-      '#1: output "Lyon\\n"',
-      '#2: output "Paris\\n"',
+      "#0 (chosen): output Paris",
+      "#1: output Lyon",
+      "#2: output Paris",
     ]);
     expect(answer.querySelector(".answer-text")?.textContent).toBe("Paris");
   });
@@ -171,6 +174,142 @@ describe("TraceView", () => {
     expect(trace.querySelector("[role=alert]")).toBeNull();
   });
 });
+
+const SEARCH_LOGS = `${formatRetrievedDocuments([
+  {
+    id: 7,
+    score: 39.77,
+    title: "Tinted Windows (band)",
+    text: "Their first performance was in Tulsa,\nOklahoma.",
+  },
+  { id: 9, score: 20.5, title: "Tinted Windows (album)", text: "The debut album." },
+])}\n`;
+const ENGINE: EngineInfo = { kind: "webllm", label: "student", isReplay: false, supportsN: false };
+
+/** A two-step run told as events: a search whose passages name the answer, then final_answer. */
+function searchThenAnswer(): void {
+  view.handle({ type: "run-start", question: "Where?", task: "Where?", engine: ENGINE, maxSteps: 5 });
+  view.handle({ type: "step-start", step: 1 });
+  view.handle({
+    type: "action",
+    step: 1,
+    thought: "Look it up.",
+    code: 'print(web_search("Tinted Windows first performance"))',
+    repairs: [],
+  });
+  view.handle({
+    type: "observation",
+    step: 1,
+    text: `Execution logs:\n${SEARCH_LOGS}Last output from code snippet:\nNone`,
+    execution: { logs: SEARCH_LOGS, output: "None", isFinalAnswer: false, durationMs: 1 },
+  });
+  view.handle({ type: "step-start", step: 2 });
+  view.handle({ type: "action", step: 2, thought: "Tulsa.", code: 'final_answer("Tulsa")', repairs: [] });
+  view.handle({
+    type: "observation",
+    step: 2,
+    text: "Execution logs:\n\nLast output from code snippet:\nTulsa",
+    execution: { logs: "", output: "Tulsa", isFinalAnswer: true, finalAnswer: "Tulsa", durationMs: 1 },
+  });
+  view.handle({ type: "final-answer", answer: "Tulsa", source: "final_answer" });
+}
+
+describe("TraceView: a trace people read", () => {
+  it("puts each step in a collapsible card, retrieved passages in cards with their titles, and highlights the code", async () => {
+    searchThenAnswer();
+    const cards = [...trace.querySelectorAll<HTMLDetailsElement>("details.step")];
+    expect(cards.map((c) => [c.id, c.open, c.querySelector("summary")?.textContent])).toEqual([
+      [stepId(1), true, "Step 1searches “Tinted Windows first performance”; 2 passages"],
+      [stepId(2), true, "Step 2gives the final answer"],
+    ]);
+    const passages = [...cards[0]!.querySelectorAll<HTMLDetailsElement>("details.passage")];
+    expect(passages.map((p) => [p.id, p.querySelector(".passage-title")?.textContent, p.open])).toEqual([
+      [passageId(1, 0), "Tinted Windows (band)", false],
+      [passageId(1, 1), "Tinted Windows (album)", false],
+    ]);
+    expect(passages[0]!.querySelector(".passage-text")?.textContent).toBe(
+      "Their first performance was in Tulsa,\nOklahoma.",
+    );
+    // The observation as fed back stays available, one click away.
+    expect(cards[0]!.querySelector(".observation .observation-text pre")?.textContent).toContain(
+      "===== Document 0, similarity: 39.77 =====",
+    );
+    const code = cards[0]!.querySelector<HTMLElement>("pre.code")!;
+    await vi.waitFor(() => expect(code.dataset["highlighted"]).toBe("python"));
+    expect(code.textContent).toBe('print(web_search("Tinted Windows first performance"))');
+    expect(code.querySelector(".hljs-string")?.textContent).toBe('"Tinted Windows first performance"');
+    expect([...code.querySelectorAll("*")].every((el) => el.tagName === "SPAN")).toBe(true);
+  });
+
+  it("keeps model code as text when highlighting it: markup in a string stays characters", async () => {
+    view.handle({ type: "run-start", question: "q", task: "q", engine: ENGINE, maxSteps: 1 });
+    view.handle({ type: "step-start", step: 1 });
+    const evil = 'print("<img src=x onerror=alert(1)></pre><script>x()</script>")';
+    view.handle({ type: "action", step: 1, thought: "", code: evil, repairs: [] });
+    const code = trace.querySelector<HTMLElement>("pre.code")!;
+    await vi.waitFor(() => expect(code.dataset["highlighted"]).toBeDefined());
+    expect(code.textContent).toBe(evil);
+    expect(trace.querySelector("img, script")).toBeNull();
+  });
+
+  it("links the answer to the step that gave it and the passages that contain it; a link opens its card", () => {
+    searchThenAnswer();
+    const testid = answer.querySelector('[data-testid="answer"]');
+    expect(testid?.textContent).toBe("Tulsa");
+    const links = [...answer.querySelectorAll<HTMLAnchorElement>(".answer-sources a")];
+    expect(links.map((a) => [a.getAttribute("href"), a.textContent])).toEqual([
+      [`#${stepId(2)}`, "step 2"],
+      [`#${passageId(1, 0)}`, "“Tinted Windows (band)” (step 1)"],
+    ]);
+    const passage = document.getElementById(passageId(1, 0)) as HTMLDetailsElement;
+    const card = document.getElementById(stepId(1)) as HTMLDetailsElement;
+    card.open = false;
+    links[1]!.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true }));
+    expect([passage.open, card.open]).toEqual([true, true]);
+  });
+
+  it("shows the raw protocol text behind toggles once the run ends", async () => {
+    const engine = new ReplayEngine([step('print("hi")'), step('final_answer("ok")')]);
+    await runAgent("Raw?", { engine, executor: new TinyExecutor(), onEvent: view.handle });
+    const raw = trace.querySelector<HTMLDetailsElement>('.step[data-step="1"] details.raw')!;
+    expect(raw.open).toBe(false);
+    const texts = [...raw.querySelectorAll("pre.raw-text")].map((p) => p.textContent);
+    expect(texts[0]).toBe(step('print("hi")'));
+    expect(texts[1]).toMatch(/^Call id: call_1\nObservation:\nExecution logs:\nhi\n/);
+    const whole = trace.querySelector(".raw-conversation")!;
+    expect(whole.querySelector("summary")?.textContent).toMatch(/whole run \(\d+ messages/);
+    expect(whole.querySelector("pre")?.textContent).toMatch(/^\[system\]\n/);
+  });
+
+  it("redraws a saved trajectory as the live run drew it, saying where it came from", async () => {
+    const engine = new ReplayEngine([step('print("Paris")'), step('final_answer("Paris")')]);
+    const trajectory = await runAgent("Capital?", {
+      engine,
+      executor: new TinyExecutor(),
+      onEvent: view.handle,
+    });
+    const live = shape(trace, answer);
+    trace.replaceChildren();
+    view.show(trajectory, "reopened from history");
+    expect(shape(trace, answer)).toEqual(live);
+    expect(trace.querySelector(".run-header")?.textContent).toMatch(/\(reopened from history\)$/);
+    expect(banner.hidden).toBe(false);
+  });
+});
+
+/** What a trace shows, without the highlighting's spans. */
+function shape(traceEl: HTMLElement, answerEl: HTMLElement) {
+  return {
+    steps: [...traceEl.querySelectorAll<HTMLElement>(".step")].map((s) => ({
+      summary: s.querySelector("summary")?.textContent,
+      code: s.querySelector("pre.code")?.textContent,
+      observation: s.querySelector(".observation")?.textContent,
+      raw: s.querySelector(".raw")?.textContent,
+    })),
+    status: traceEl.querySelector(".run-status")?.textContent,
+    answer: answerEl.textContent,
+  };
+}
 
 describe("ProgressBar", () => {
   it("shows determinate and indeterminate progress, completion and failure", () => {
