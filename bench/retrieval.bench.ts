@@ -7,7 +7,10 @@
  * The shard's scoring steps are also measured one at a time (ablations, recall and latency only).
  * Then a scale run on a synthetic corpus drawn from the real vocabulary, in a child process so its
  * peak memory is its own (`RETRIEVAL_SCALE_PASSAGES`, default 1,000,000; 0 skips it and carries the
- * previous report's scale figures over, marked as such).
+ * previous report's scale figures over, marked as such): the streaming builder's time and peak RSS,
+ * then query times pruned and exhaustive (and whether their top 10 ever differ), with and without RM3.
+ * A passage storage study (deflate block size, level, shared dictionary) on the real passages feeds
+ * the projected size of a Simple English Wikipedia shard.
  * `RETRIEVAL_PEERS` picks peers (default `minisearch,flexsearch,orama`; skipped peers' previous
  * figures are carried over, marked). `RETRIEVAL_ONLY=ablations` measures only the shard's recall
  * on dev and test (for tuning).
@@ -28,6 +31,7 @@ import {
   save as oramaSave,
   search as oramaSearch,
 } from "@orama/orama";
+import { deflateSync, inflateSync } from "fflate";
 import { Document } from "flexsearch";
 import MiniSearch from "minisearch";
 import { buildShard, writeShardFile } from "../src/retrieval/node/build-shard.ts";
@@ -399,6 +403,96 @@ async function ablations(passages: Passage[], questions: Question[]) {
   return out;
 }
 
+/**
+ * Passage storage study on the real passages: bytes per passage of the passages section for deflate
+ * block sizes, levels and a shared dictionary (fflate's `dictionary`: frequent words, the most
+ * frequent last, built from even-numbered groups of 64 passages and measured on the odd ones, so the
+ * dictionary never saw the text it compresses). Same block layout as the writer.
+ */
+function compressionStudy(passages: Passage[]) {
+  const encoder = new TextEncoder();
+  const train = passages.filter((_, i) => Math.floor(i / 64) % 2 === 0);
+  const test = passages.filter((_, i) => Math.floor(i / 64) % 2 === 1);
+  const blocks = (per: number) => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < test.length; i += per) {
+      const parts: number[] = [];
+      for (const p of test.slice(i, i + per)) {
+        for (const field of [p.title, p.text]) {
+          const bytes = encoder.encode(field);
+          for (let v = bytes.length; ; v = Math.floor(v / 128)) {
+            parts.push(v >= 128 ? (v & 0x7f) | 0x80 : v);
+            if (v < 128) break;
+          }
+          parts.push(...bytes);
+        }
+      }
+      out.push(Uint8Array.from(parts));
+    }
+    return out;
+  };
+  const dictionaryOf = (size: number) => {
+    const weight = new Map<string, number>();
+    for (const p of train) {
+      for (const w of `${p.title} ${p.text}`.split(/\s+/)) {
+        if (w.length > 2) weight.set(w, (weight.get(w) ?? 0) + w.length);
+      }
+    }
+    const picked: string[] = [];
+    let bytes = 0;
+    for (const [w] of [...weight].sort((a, b) => b[1] - a[1])) {
+      if (bytes + w.length + 1 > size) break;
+      picked.push(w);
+      bytes += w.length + 1;
+    }
+    return encoder.encode(picked.reverse().join(" "));
+  };
+  const rows = [];
+  for (const dictionaryBytes of [0, 16384, 32768]) {
+    const dictionary = dictionaryBytes ? dictionaryOf(dictionaryBytes) : undefined;
+    for (const per of [16, 32, 64]) {
+      for (const level of [6, 9] as const) {
+        const compressed = blocks(per).map((b) =>
+          deflateSync(b, { level, ...(dictionary ? { dictionary } : {}) }),
+        );
+        const t = performance.now();
+        for (const c of compressed) inflateSync(c, dictionary ? { dictionary } : undefined);
+        rows.push({
+          passagesPerBlock: per,
+          level,
+          dictionaryBytes,
+          bytesPerPassage: round(compressed.reduce((n, c) => n + c.length, 0) / test.length, 1),
+          inflateMsPerBlock: round((performance.now() - t) / compressed.length),
+        });
+      }
+    }
+  }
+  return { heldOutPassages: test.length, variants: rows };
+}
+
+/** Issue 14's scale targets, from the scale run (or the previous report's, when it was skipped). */
+function scaleTargets(scale: unknown) {
+  const s = ((scale as { previous?: unknown }).previous ?? scale) as {
+    queryMs?: { p95: number };
+    buildPeakRssBytes?: number;
+    buildCpuMs?: number;
+    passages?: number;
+  };
+  if (!s?.queryMs) return { skipped: "no scale figures" };
+  return {
+    passages: s.passages,
+    "query p95 <= 50 ms (pruned, RM3 on)": { p95: s.queryMs.p95, met: s.queryMs.p95 <= 50 },
+    "build peak RSS <= 600 MB": {
+      megabytes: round((s.buildPeakRssBytes ?? Number.NaN) / 1e6, 0),
+      met: (s.buildPeakRssBytes ?? Number.POSITIVE_INFINITY) <= 600e6,
+    },
+    "build CPU <= 3 min": {
+      seconds: round((s.buildCpuMs ?? Number.NaN) / 1000, 0),
+      met: (s.buildCpuMs ?? Number.POSITIVE_INFINITY) <= 180_000,
+    },
+  };
+}
+
 /** Word frequencies and passage lengths of the real passages, for the synthetic corpus. */
 function vocabulary(passages: Passage[]) {
   const counts = new Map<string, number>();
@@ -639,6 +733,11 @@ export async function run(): Promise<Record<string, unknown>> {
         ? (scale as { indexBytes: number; passages: number }).indexBytes /
           (scale as { passages: number }).passages
         : realIndexPerPassage;
+    const compression = compressionStudy(passages);
+    const current = compression.variants.find(
+      (v) => v.passagesPerBlock === 16 && v.level === 6 && !v.dictionaryBytes,
+    )!;
+    const smallest = compression.variants.reduce((a, b) => (b.bytesPerPassage < a.bytesPerPassage ? b : a));
     const simpleWikiPassages = SIMPLE_WIKI.articles * SIMPLE_WIKI.passagesPerArticle;
     const projection = {
       assumptions: SIMPLE_WIKI,
@@ -650,10 +749,17 @@ export async function run(): Promise<Record<string, unknown>> {
           ? "the scale run"
           : "the real shard (scale run skipped; a small corpus has more terms a passage)",
       projectedBytes: Math.round(simpleWikiPassages * (realTextPerPassage + scaleIndexPerPassage)),
+      projectedBytesWithSmallestTextVariant: Math.round(
+        simpleWikiPassages *
+          ((realTextPerPassage * smallest.bytesPerPassage) / current.bytesPerPassage + scaleIndexPerPassage),
+      ),
+      smallestTextVariant: smallest,
+      target: "<= 150 MB",
     };
 
     return {
       projectionSimpleEnglishWikipedia: projection,
+      scaleTargets: scaleTargets(scale),
       corpus: {
         files: files.map((f) => f.slice(WIKI.length + 1)),
         passagesRead: cli.read,
@@ -668,6 +774,7 @@ export async function run(): Promise<Record<string, unknown>> {
       split,
       engines: [...results, ...skippedPeers],
       ablations: steps,
+      compression,
       targets,
       scale,
       notes: [

@@ -80,15 +80,13 @@ export class Accumulator {
   }
 
   /**
-   * RM3's two passes: the first pass's `firstK` best give `expand` its passages, which returns the
+   * RM3's two passes over the original `terms`: the first pass's `firstK` best give `expand` its passages, which returns the
    * added terms; the second pass's score is the first pass's scaled by `originalScale` (one float32
-   * product) plus the added terms'. When the first pass read every list whole (pruning found nothing
-   * to skip) its accumulators are reused; else the original lists are read again, whole, because the
-   * second pass needs the exact first-pass score of any passage an added term may lift. `original`
-   * gives fresh cursors over the original terms each call.
+   * product) plus the added terms', pruned. The first pass reads every list whole, so its
+   * accumulators are complete and are reused.
    */
   feedbackTopK(
-    original: () => QueryTerm[],
+    terms: QueryTerm[],
     firstK: number,
     expand: (first: Array<[number, number]>) => QueryTerm[],
     k: number,
@@ -97,15 +95,12 @@ export class Accumulator {
     prune = true,
   ): Array<[number, number]> {
     try {
-      const terms = original();
       if (k === 0 || terms.length === 0) return [];
-      const first = this.run(terms, firstK, ctx, prune, NO_BASE);
+      // The first pass reads every list whole: the second pass needs every first-pass score it may
+      // lift, and reading the skipped lists again cost twice what skipping saved (1M passages).
+      const first = this.run(terms, firstK, ctx, false, NO_BASE);
       if (first.length === 0) return [];
       const added = expand(first);
-      if (!this.complete) {
-        this.clear();
-        this.run(original(), 0, ctx, false, NO_BASE);
-      }
       const base: Base = { bound: 0, typed: 0, terms: terms.length + 1 };
       for (const t of terms) {
         base.bound += (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + ctx.k1);
@@ -129,12 +124,9 @@ export class Accumulator {
     this.touchedCount = 0;
   }
 
-  /** Whether the last run read every list whole, so every touched accumulator is complete. */
-  private complete = true;
-
   /**
    * Adds `terms` to the accumulators (which may already hold `base`'s terms) and returns the top k
-   * of all touched passages; k 0 only accumulates, reading every list whole.
+   * of all touched passages (k >= 1).
    */
   private run(
     terms: QueryTerm[],
@@ -155,7 +147,6 @@ export class Accumulator {
     }
     // Float32 rounding of up to m additions and two products, relative to the score: a generous margin.
     const slack = 1 + (m + base.terms + 4) * 2 ** -22;
-    if (k === 0) prune = false;
     let read = 0;
     /** Sum of the bounds of the lists read: no accumulator holds more (θ cannot be above it). */
     let readBound = base.bound * slack;
@@ -208,8 +199,6 @@ export class Accumulator {
       }
       candidates = candidates.subarray(0, count);
     }
-    this.complete = read === m && candidates.length === this.touchedCount;
-    if (k === 0) return [];
 
     // Final scores (the whole-title boost) and the top k, ties to the lower id.
     const best: Array<[number, number]> = [];

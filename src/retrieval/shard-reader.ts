@@ -354,7 +354,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     let top: Array<[number, number]>;
     if (feedbackDocs > 0 && feedbackTerms > 0) {
       top = accumulator.feedbackTopK(
-        () => queryTerms(counts, counts, 1, []),
+        queryTerms(counts, counts, 1, []),
         feedbackDocs,
         (first) => queryTerms(expand(counts, first), undefined, 1, []),
         want,
