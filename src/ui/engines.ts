@@ -5,11 +5,13 @@
  * hundreds of KB, and neither belongs in the page's first load.
  */
 import type { Trajectory } from "../agent/trajectory.ts";
+import { findCatalogModel } from "../llm/catalog.ts";
 import type { Engine } from "../llm/engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import type { LoadProgress } from "../llm/webllm/webllm-engine.ts";
+import { hubUrl } from "../llm/wllama/model-download.ts";
 import { findLocalModel, wllamaWasmUrl } from "./local-models.ts";
 import type { EngineChoice } from "./settings.ts";
 
@@ -69,9 +71,22 @@ export class EngineProvider {
           const model = findLocalModel(choice.modelId);
           if (!model) throw new Error(`CPU engine: unknown model "${choice.modelId}"`);
           const { loadWllamaEngine } = await import("../llm/wllama/load.ts");
+          const entry = findCatalogModel(model.id);
           const engine = await loadWllamaEngine({
-            // A downloaded model is kept in this browser by wllama (OPFS); the bundled one is precached.
-            model: { url: model.url, cache: !model.bundled },
+            // A catalog download is kept in this browser (OPFS) once verified; the bundled one is precached.
+            model:
+              model.bundled || !entry
+                ? { url: model.url }
+                : {
+                    stored: {
+                      // VITE_HF_ENDPOINT, set when the page is built, is the page's HF_ENDPOINT: a mirror
+                      // of the hub (a static page has no environment to read at run time).
+                      url: hubUrl(model.url, import.meta.env["VITE_HF_ENDPOINT"]),
+                      fileName: entry.fileName,
+                      sizeBytes: entry.sizeBytes,
+                      ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
+                    },
+                  },
             modelName: model.name,
             wasmUrl: wllamaWasmUrl,
             ...(model.contextSize ? { contextSize: model.contextSize } : {}),

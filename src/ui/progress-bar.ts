@@ -27,6 +27,9 @@ export class ProgressBar {
   fail(text: string): void {
     this.root.hidden = false;
     this.root.dataset["state"] = "failed";
+    // An indeterminate bar (no value) keeps animating, which reads as "still working": give it a value
+    // (where it stopped, or empty) so a failed bar stands still.
+    if (!this.bar.hasAttribute("value")) this.bar.value = 0;
     this.label.textContent = text;
   }
 

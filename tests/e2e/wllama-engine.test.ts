@@ -129,18 +129,18 @@ describe("the wllama engine with the real micro-student in Chromium (no WebGPU)"
     expect(next.completions[0]!.text).toContain("17*23+1");
   });
 
-  it("loads a model through wllama's cache in this browser: the second load makes no request", async () => {
+  it("keeps a model in this browser's OPFS, verified: the second load makes no request", async () => {
     const downloads: string[] = [];
     const count = (request: { url(): string; method(): string }) => {
       if (request.url().includes("micro-arith")) downloads.push(request.method());
     };
     page.on("request", count);
     try {
-      expect(await call("load", { contextSize: 256, cache: true })).toMatch(/^micro-arith /);
-      expect(downloads).toEqual(["HEAD", "GET"]);
-      // From the cache, without even asking the server whether the file changed (so it works offline).
-      expect(await call("load", { contextSize: 256, cache: true })).toMatch(/^micro-arith /);
-      expect(downloads).toEqual(["HEAD", "GET"]);
+      expect(await call("load", { contextSize: 256, store: true })).toMatch(/^micro-arith /);
+      expect(downloads).toEqual(["GET"]);
+      // From OPFS, without even asking the server whether the file changed (so it works offline).
+      expect(await call("load", { contextSize: 256, store: true })).toMatch(/^micro-arith /);
+      expect(downloads).toEqual(["GET"]);
     } finally {
       page.off("request", count);
     }

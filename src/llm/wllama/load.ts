@@ -10,11 +10,26 @@
  * Threads: wllama ships one .wasm that runs single-threaded, or multi-threaded with pthreads when the
  * page is cross-origin isolated (SharedArrayBuffer) and 2 threads or more are asked for.
  */
+
+import { formatBytes } from "../../util/format-bytes.ts";
 import { EngineError } from "../engine.ts";
+import { ensureModel, type ModelDirectory, type StorageEstimateLike } from "./model-download.ts";
 import { WllamaEngine, type WllamaRuntime } from "./wllama-engine.ts";
 
+/** A catalog model to keep in this browser's storage (see model-download.ts). */
+export interface StoredModelSource {
+  url: string;
+  fileName: string;
+  sha256?: string;
+  /** The catalog's size: shown until the server says, and used for the quota check. */
+  sizeBytes?: number;
+  /** Where models are kept (default: the "models" folder of OPFS) and the quota (default: the browser's). */
+  directory?: () => Promise<ModelDirectory>;
+  estimate?: () => Promise<StorageEstimateLike>;
+}
+
 export interface WllamaLoadProgress {
-  /** 0..1 */
+  /** 0..1; NaN while the size is unknown (the page's bar then shows busy without a value). */
   fraction: number;
   text: string;
   elapsedSeconds: number;
@@ -22,11 +37,11 @@ export interface WllamaLoadProgress {
 
 export interface WllamaLoadOptions {
   /**
-   * The GGUF file: its bytes, or a URL. A URL is fetched here, unless `cache` is set: then wllama downloads
-   * it into its own cache in this browser's storage (OPFS) and later loads read it from there, offline
-   * too. The page's bundled model needs no such cache (its service worker holds it).
+   * The GGUF file: its bytes, a URL fetched here (the page's bundled model, which its service worker
+   * keeps), or a catalog model kept in this browser's storage: downloaded there once (resumable,
+   * verified; model-download.ts), then loaded from there with no request, offline too.
    */
-  model: { url: string; cache?: boolean } | { bytes: Blob };
+  model: { url: string } | { bytes: Blob } | { stored: StoredModelSource };
   /** Shown in traces and progress. */
   modelName: string;
   /** URL of wllama's wllama.wasm, self-hosted (the page gets it from Vite: `…/wllama.wasm?url`). */
@@ -60,14 +75,14 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
     options.onProgress?.({ fraction, text, elapsedSeconds: (performance.now() - started) / 1000 });
   options.signal?.throwIfAborted();
   const source = options.model;
-  // Either the bytes are here (given, or fetched now), or wllama reads the URL through its cache.
-  const cachedUrl = "url" in source && source.cache ? source.url : undefined;
-  let blob: Blob | undefined;
+  let blob: Blob;
   if ("bytes" in source) blob = source.bytes;
-  else if (!cachedUrl) blob = await download(source.url, options.modelName, report, options);
+  else if ("stored" in source)
+    blob = await fromStorage(source.stored, options.modelName, report, options.signal);
+  else blob = await download(source.url, options.modelName, report, options);
   options.signal?.throwIfAborted();
 
-  if (blob) report(1, `Starting llama.cpp (WebAssembly) with ${options.modelName}…`);
+  report(1, `Starting llama.cpp (WebAssembly) with ${options.modelName}…`);
   const threads =
     options.threads ??
     defaultThreads({
@@ -78,9 +93,8 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
   const { Wllama } = await import("@wllama/wllama");
   const wllama = new Wllama(
     { default: options.wasmUrl },
-    // llama.cpp's own log lines are for its developers; failures still come back as errors. A model in
-    // wllama's cache loads without asking the network whether it changed (offline use).
-    { suppressNativeLog: true, logger: QUIET_LOGGER, allowOffline: true },
+    // llama.cpp's own log lines are for its developers; failures still come back as errors.
+    { suppressNativeLog: true, logger: QUIET_LOGGER },
   );
   const params = {
     n_ctx: contextSize,
@@ -94,18 +108,7 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
     warmup: false,
   };
   try {
-    if (blob) await wllama.loadModel([blob], params);
-    else
-      await wllama.loadModelFromUrl(cachedUrl!, {
-        ...params,
-        useCache: true,
-        ...(options.signal ? { signal: options.signal } : {}),
-        progressCallback: ({ loaded, total }) =>
-          report(
-            total ? Math.min(1, loaded / total) : 0,
-            `Loading ${options.modelName}: ${mib(loaded)}${total ? ` of ${mib(total)}` : ""} (kept in this browser)`,
-          ),
-      });
+    await wllama.loadModel([blob], params);
   } catch (error) {
     await wllama.exit().catch(() => {});
     throw new EngineError(
@@ -125,6 +128,50 @@ export async function loadWllamaEngine(options: WllamaLoadOptions): Promise<Wlla
     contextSize: wllama.getLoadedContextInfo().n_ctx,
     threads: wllama.isMultithread() ? wllama.getNumThreads() : 1,
   });
+}
+
+/**
+ * The catalog model from this browser's storage, downloaded into it first when it is not there: the bar
+ * shows bytes of bytes, and a failure keeps what arrived for the next attempt (model-download.ts).
+ */
+async function fromStorage(
+  source: StoredModelSource,
+  name: string,
+  report: (fraction: number, text: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<Blob> {
+  const directory = await (source.directory ?? opfsModelDirectory)();
+  const estimate =
+    source.estimate ??
+    (globalThis.navigator?.storage?.estimate ? () => globalThis.navigator.storage.estimate() : undefined);
+  report(Number.NaN, `Opening ${name}…`);
+  const model = await ensureModel({
+    url: source.url,
+    fileName: source.fileName,
+    directory,
+    ...(source.sha256 ? { sha256: source.sha256 } : {}),
+    ...(source.sizeBytes ? { expectedBytes: source.sizeBytes } : {}),
+    ...(estimate ? { estimate } : {}),
+    ...(signal ? { signal } : {}),
+    onProgress: ({ receivedBytes, totalBytes, resumedFromBytes }) =>
+      report(
+        totalBytes ? Math.min(1, receivedBytes / totalBytes) : Number.NaN,
+        `Downloading ${name}: ${formatBytes(receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ""}${resumedFromBytes ? ` (resumed at ${formatBytes(resumedFromBytes)})` : ""}`,
+      ),
+  });
+  return model.file;
+}
+
+/** The OPFS folder the page keeps its downloaded models in. */
+export async function opfsModelDirectory(): Promise<ModelDirectory> {
+  const storage = globalThis.navigator?.storage;
+  if (!storage?.getDirectory) {
+    throw new EngineError(
+      "this browser has no origin private file system to keep a downloaded model in; use the bundled model or another engine",
+      "model",
+    );
+  }
+  return (await storage.getDirectory()).getDirectoryHandle("models", { create: true });
 }
 
 /** Downloads the GGUF, reporting bytes as they arrive. */

@@ -3,6 +3,8 @@
  * tiny harness on window for Playwright to drive. Generation requests carry no functions, so the harness
  * keeps the abort controller on this side.
  */
+
+import { findCatalogModel } from "../../../../src/llm/catalog.ts";
 import type { GenerateRequest, GenerateResult } from "../../../../src/llm/engine.ts";
 import { loadWllamaEngine } from "../../../../src/llm/wllama/load.ts";
 import type {
@@ -11,6 +13,8 @@ import type {
   WllamaTimings,
 } from "../../../../src/llm/wllama/wllama-engine.ts";
 import { microGgufUrl, wllamaWasmUrl } from "../../../../src/ui/local-models.ts";
+
+const MICRO_SHA256 = findCatalogModel("micro")?.sha256;
 
 export type PlainRequest = Omit<GenerateRequest, "signal" | "onToken"> & {
   /** Stream tokens (n = 1) and return them with the result. */
@@ -21,8 +25,8 @@ export type PlainRequest = Omit<GenerateRequest, "signal" | "onToken"> & {
 
 export interface WllamaHarness {
   isolated: boolean;
-  /** `cache`: load through wllama's own cache in OPFS instead of a plain fetch. */
-  load(options?: { contextSize?: number; threads?: number; cache?: boolean }): Promise<string>;
+  /** `store`: keep the model in this browser's OPFS (the page's catalog downloads) instead of a plain fetch. */
+  load(options?: { contextSize?: number; threads?: number; store?: boolean }): Promise<string>;
   generate(
     request: PlainRequest,
   ): Promise<
@@ -42,10 +46,11 @@ const need = () => {
 
 const harness: WllamaHarness = {
   isolated: globalThis.crossOriginIsolated === true,
-  async load({ cache, ...options } = {}) {
+  async load({ store, ...options } = {}) {
     await engine?.dispose();
+    const url = new URL(microGgufUrl, location.href).href;
     engine = await loadWllamaEngine({
-      model: { url: microGgufUrl, cache: cache ?? false },
+      model: store ? { stored: { url, fileName: "micro-arith.gguf", sha256: MICRO_SHA256 } } : { url },
       modelName: "micro-arith",
       wasmUrl: wllamaWasmUrl,
       ...options,
