@@ -32,7 +32,8 @@ export interface RuntimeDeps {
   searchUnavailable?: string;
   /**
    * Files of a pure-Python package as a zip archive whose top level holds the package folder(s), or null
-   * when it is not available; `requires` lists packages to load first.
+   * when it is not available; `requires` lists packages to load first. Rejects (BrokenPackagesError) when
+   * the package folder is broken: the action's import then fails with that reason.
    */
   loadPackage?: (name: string) => Promise<{ zip: Uint8Array; requires: string[] } | null>;
 }
@@ -249,7 +250,14 @@ export class PythonRuntime implements RuntimeApi {
 
   private async install(name: string, chain: string[]): Promise<string | undefined> {
     if (this.loaded.has(name)) return undefined;
-    const pkg = this.deps.loadPackage ? await this.deps.loadPackage(name) : null;
+    let pkg: Awaited<ReturnType<NonNullable<RuntimeDeps["loadPackage"]>>>;
+    try {
+      pkg = this.deps.loadPackage ? await this.deps.loadPackage(name) : null;
+    } catch (err) {
+      // A broken package folder, not a missing package: say what is broken.
+      const why = err instanceof Error ? err.message : String(err);
+      return `Code execution failed due to: ModuleNotFoundError: No module named '${name}' (${why})`;
+    }
     if (!pkg) {
       return `Code execution failed due to: ModuleNotFoundError: No module named '${name}' (the package is not available offline in this executor)`;
     }
@@ -318,4 +326,27 @@ export function removeMember(target: Record<string, unknown>, name: string): boo
  */
 export function removeNetworkPrimitives(scope: Record<string, unknown>): string[] {
   return NETWORK_PRIMITIVES.filter((name) => name in scope && removeMember(scope, name));
+}
+
+/** The network primitives `scope` still reaches (own or inherited), after removal. */
+export function reachableNetworkPrimitives(scope: Record<string, unknown>): string[] {
+  return NETWORK_PRIMITIVES.filter((name) => {
+    try {
+      return scope[name] !== undefined;
+    } catch {
+      // A getter that throws now may not later: counted as reachable (fail closed).
+      return true;
+    }
+  });
+}
+
+/**
+ * Removes the network primitives, then checks they are gone (the browser worker's counterpart of the Node
+ * thread's verifyLockdown): throws naming each one still reachable, so a browser that keeps one fails the
+ * worker's set-up and no Python runs, rather than running with it.
+ */
+export function lockNetworkPrimitives(scope: Record<string, unknown>): void {
+  removeNetworkPrimitives(scope);
+  const open = reachableNetworkPrimitives(scope);
+  if (open.length) throw new Error(`the Python sandbox could not remove: ${open.join(", ")}`);
 }

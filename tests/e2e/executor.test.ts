@@ -386,3 +386,26 @@ function escapedAttack(url: string): string {
     return { here, nested };
   `;
 }
+
+describe("a broken package folder", () => {
+  it("is reported as broken through the frame and the worker, not as 'not available', and Python still runs", async () => {
+    const { page } = await openPage(browser, "about:blank");
+    // The page's fetch of the manifest gets a file that does not parse.
+    await page.route("**/py-packages/manifest.json", (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: '{"packages": {' }),
+    );
+    await page.goto(`${vite.url}${PAGE}`);
+    await page.waitForFunction(() => document.title === "executor e2e ready", undefined, { timeout: 60_000 });
+    try {
+      await call(page, "create", { timeoutMs: 5000 });
+      const r = await run(page, "import sympy");
+      expect(r.error?.type).toBe("ModuleNotFoundError");
+      expect(r.error?.message).toMatch(
+        /No module named 'sympy' \(the package folder is broken: manifest.json does not parse \(.+\); rebuild it with npm run py-packages\)/,
+      );
+      expect((await run(page, "print(6 * 7)")).logs).toBe("42\n");
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});

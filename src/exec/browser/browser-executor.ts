@@ -10,11 +10,11 @@
  */
 import type { Remote } from "comlink";
 import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
-import { readPackageManifest } from "../packages.ts";
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
 import { RUNTIME_METHODS } from "../serve-runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import type { PyodideAssets, SandboxInit } from "./frame-protocol.ts";
+import { packageLoader } from "./package-loader.ts";
 import { openSandbox, type SandboxConnection } from "./sandbox-frame.ts";
 
 export interface BrowserExecutorOptions extends ExecutorOptions {
@@ -41,8 +41,6 @@ export interface BrowserExecutor extends Executor {
 
 /** Pyodide's own package index for this Pyodide version (pass as packageIndexURL to allow it). */
 export const PYODIDE_PACKAGE_INDEX = "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/";
-
-const PACKAGE_CACHE = "pocket-agent-py-packages";
 
 function baseURL(): string {
   return new URL(import.meta.env?.BASE_URL ?? "/", globalThis.location.href).href;
@@ -84,47 +82,6 @@ async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
   }
   const assets = await cached;
   return { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
-}
-
-/** Answers the worker's package requests: the same-origin folder first, the online index only when configured. */
-function packageLoader(
-  pyodideURL: string,
-  packagesURL: string,
-  packageIndexURL: string | undefined,
-): (name: string) => Promise<{ zip: Uint8Array; requires: string[] } | null> {
-  const manifest = readPackageManifest(async (file) => {
-    return new Uint8Array(await (await get(new URL(file, packagesURL))).arrayBuffer());
-  }).catch(() => null);
-  const lock = packageIndexURL
-    ? get(new URL("pyodide-lock.json", pyodideURL))
-        .then(
-          (r) => r.json() as Promise<{ packages: Record<string, { file_name: string; depends: string[] }> }>,
-        )
-        .catch(() => null)
-    : Promise.resolve(null);
-  return async (name) => {
-    const packages = (await manifest)?.packages;
-    const entry = packages && Object.hasOwn(packages, name) ? packages[name] : undefined;
-    if (entry) {
-      const response = await fetch(new URL(entry.file, packagesURL)).catch(() => undefined);
-      if (response?.ok)
-        return { zip: new Uint8Array(await response.arrayBuffer()), requires: entry.requires };
-    }
-    const locked = (await lock)?.packages;
-    const wheel = locked && Object.hasOwn(locked, name) ? locked[name] : undefined;
-    if (!wheel || !packageIndexURL) return null;
-    const url = new URL(wheel.file_name, packageIndexURL).href;
-    const cache =
-      typeof caches === "undefined" ? undefined : await caches.open(PACKAGE_CACHE).catch(() => undefined);
-    let response = await cache?.match(url);
-    if (!response) {
-      response = await fetch(url).catch(() => undefined);
-      if (!response?.ok) return null;
-      await cache?.put(url, response.clone()).catch(() => undefined);
-    }
-    // A wheel is a zip whose top level holds the package folder, like ours.
-    return { zip: new Uint8Array(await response.arrayBuffer()), requires: wheel.depends };
-  };
 }
 
 /** The shard as bytes for the sandbox (which has no network): a URL shard is fetched here, once. */

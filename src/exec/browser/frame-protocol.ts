@@ -55,7 +55,13 @@ export type ToFrame =
 /** Relayed by the frame to the worker unchanged. */
 export type ToWorker =
   | { type: "call"; id: number; method: CallMethod; args: unknown[] }
-  | { type: "package"; id: number; pkg: { zip: Uint8Array; requires: string[] } | null };
+  | {
+      type: "package";
+      id: number;
+      pkg: { zip: Uint8Array; requires: string[] } | null;
+      /** Set when the page's package folder is broken (pkg is then null): what is broken. */
+      error?: string;
+    };
 
 /** "connected" answers the page's first message (the frame's script runs); "died": the worker is gone. */
 export type FromFrame = { type: "connected" } | { type: "died"; message: string };

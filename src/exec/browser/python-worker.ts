@@ -13,7 +13,7 @@
  */
 
 import { openShardSearcher } from "../../retrieval/open-shard.ts";
-import { PythonRuntime, type RuntimeDeps, removeNetworkPrimitives } from "../runtime.ts";
+import { lockNetworkPrimitives, PythonRuntime, type RuntimeDeps } from "../runtime.ts";
 import { callServed, serveRuntime } from "../serve-runtime.ts";
 import type {
   CallMethod,
@@ -32,7 +32,10 @@ let replyPort: MessagePort | undefined;
 let served: object | undefined;
 let testHooks = false;
 let nextPackageRequest = 1;
-const packageRequests = new Map<number, (pkg: { zip: Uint8Array; requires: string[] } | null) => void>();
+const packageRequests = new Map<
+  number,
+  { resolve(pkg: { zip: Uint8Array; requires: string[] } | null): void; reject(err: Error): void }
+>();
 
 function send(message: FromWorker): void {
   replyPort?.postMessage(message);
@@ -66,8 +69,8 @@ function memoryFetch(assets: PyodideAssets): typeof fetch {
 /** Packages come from the page on request (it reads its package folder, or the opted-in online index). */
 function requestPackage(name: string): Promise<{ zip: Uint8Array; requires: string[] } | null> {
   const id = nextPackageRequest++;
-  return new Promise((resolve) => {
-    packageRequests.set(id, resolve);
+  return new Promise((resolve, reject) => {
+    packageRequests.set(id, { resolve, reject });
     send({ type: "need-package", id, name });
   });
 }
@@ -121,7 +124,8 @@ async function start(
     ...search,
     loadPackage: requestPackage,
   });
-  removeNetworkPrimitives(scope);
+  // Fails closed: a primitive that could not be removed fails the set-up, naming it.
+  lockNetworkPrimitives(scope);
   return created;
 }
 
@@ -150,8 +154,11 @@ function call(method: CallMethod, args: unknown[]): Promise<unknown> {
 function onMessage(event: MessageEvent<ToWorker>): void {
   const message = event.data;
   if (message.type === "package") {
-    packageRequests.get(message.id)?.(message.pkg);
+    const request = packageRequests.get(message.id);
     packageRequests.delete(message.id);
+    // An error is the page saying the package folder is broken (the runtime reports it to the model).
+    if (message.error !== undefined) request?.reject(new Error(message.error));
+    else request?.resolve(message.pkg);
     return;
   }
   if (message.type !== "call") return;

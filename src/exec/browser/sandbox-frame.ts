@@ -138,7 +138,13 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
       case "need-package":
         host.loadPackage(message.name).then(
           (pkg) => send({ type: "package", id: message.id, pkg }, pkg ? [pkg.zip.buffer] : []),
-          () => send({ type: "package", id: message.id, pkg: null }),
+          (err: unknown) =>
+            send({
+              type: "package",
+              id: message.id,
+              pkg: null,
+              error: err instanceof Error ? err.message : String(err),
+            }),
         );
         return;
       case "reply": {

@@ -18,6 +18,7 @@ import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
 import type { RuntimeConfig } from "../runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import { bundleModule, sandboxWorkerBundle } from "./bundle.ts";
+import { inspectPackageDir } from "./package-folder.ts";
 import { packageRoot } from "./package-root.ts";
 import { processEndpoint } from "./process-endpoint.ts";
 import type { SandboxWorkerApi, SandboxWorkerData } from "./sandbox-worker.ts";
@@ -96,14 +97,16 @@ export async function spawnNodeWorker(
 ): Promise<WorkerConnection & { api: Remote<SandboxWorkerApi> }> {
   const indexURL = options.indexURL ?? pyodideFolder();
   const packagesDir = options.packagesDir ?? DEFAULT_PACKAGES_DIR;
-  const [bundle, searcherBundle] = await Promise.all([
+  const [bundle, searcherBundle, packages] = await Promise.all([
     sandboxWorkerBundle(),
     options.searcherModule ? bundleModule(options.searcherModule) : undefined,
+    inspectPackageDir(packagesDir),
   ]);
   const workerData: Omit<SandboxWorkerData, "interrupt"> = {
     config,
     indexURL: indexURL.endsWith("/") ? indexURL : `${indexURL}/`,
     packagesDir,
+    packages,
   };
   if (options.shard) workerData.shard = options.shard;
   if (searcherBundle) {

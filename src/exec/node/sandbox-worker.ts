@@ -17,7 +17,7 @@ import { expose } from "comlink";
 import type { PyodideAPI } from "pyodide";
 import type { PassageSearcher } from "../../retrieval/search.ts";
 import type { ShardSource } from "../executor.ts";
-import { readPackageManifest } from "../packages.ts";
+import { BrokenPackagesError, type PackageFolder } from "../packages.ts";
 import { PythonRuntime, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
 import { type ServedRuntime, serveRuntime } from "../serve-runtime.ts";
 import { confineFileDescriptors, installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
@@ -28,6 +28,8 @@ export interface SandboxWorkerData {
   /** Pyodide's folder, ending with "/". */
   indexURL: string;
   packagesDir: string;
+  /** The package folder's state, inspected by the host (see package-folder.ts); zips are read from packagesDir. */
+  packages: PackageFolder;
   interrupt: Int32Array;
   shard?: ShardSource;
   /** File URL of a bundled module exporting `openShardSearcher(source)`, instead of the built-in one. */
@@ -107,16 +109,25 @@ async function start(): Promise<PythonRuntime> {
   const [pyodide, search] = await Promise.all([loadInterpreter(), openSearcher()]);
   if (data.testHooks) interpreter = pyodide;
   pyodide.setInterruptBuffer(data.interrupt);
-  const manifest = await readPackageManifest(async (file) => readFile(join(data.packagesDir, file)));
+  const packages = data.packages;
   // Package archives are read lazily, by this closure, after lock-down: file reads stay allowed (the
   // permission model limits them to the packages folder and the few others the process was given).
   const runtime = PythonRuntime.create(pyodide, data.config, {
     ...search,
     loadPackage: async (name) => {
-      const entry = manifest?.packages[name];
+      if (packages.state === "broken") throw new BrokenPackagesError(packages.reason);
+      const listed = packages.state === "ready" ? packages.manifest.packages : {};
+      const entry = Object.hasOwn(listed, name) ? listed[name] : undefined;
       if (!entry) return null;
-      const zip = new Uint8Array(await readFile(join(data.packagesDir, entry.file)));
-      return { zip, requires: entry.requires };
+      try {
+        return {
+          zip: new Uint8Array(await readFile(join(data.packagesDir, entry.file))),
+          requires: entry.requires,
+        };
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new BrokenPackagesError(`${entry.file} cannot be read (${why})`);
+      }
     },
   });
   await lockModules();
