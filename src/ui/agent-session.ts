@@ -13,6 +13,7 @@ import type { Executor, ExecutorOptions, ShardSource } from "../exec/executor.ts
 import type { Engine } from "../llm/engine.ts";
 import { formatBytes } from "../util/format-bytes.ts";
 import type { EngineRequest, ReplaySource } from "./engines.ts";
+import { replaySettings } from "./replay-plan.ts";
 import type { EngineChoice, RunSettings, ShardChoice } from "./settings.ts";
 
 /** A shard the page has in memory. */
@@ -75,7 +76,10 @@ export class AgentSession {
    * Runs the agent on `question`. The engine and Python start side by side, so a model that does not
    * load, or a server that does not answer, fails without waiting for Python first.
    */
-  async run(question: string, settings: RunSettings, request: RunRequest): Promise<Trajectory> {
+  async run(question: string, form: RunSettings, request: RunRequest): Promise<Trajectory> {
+    // A replay runs the recorded question with the recorded n and step budget, or refuses (replay-plan.ts).
+    const settings =
+      form.engine.kind === "replay" && request.replay ? replaySettings(question, form, request.replay) : form;
     const { progress } = this.deps;
     const local = isLocal(settings.engine);
     const engine = this.deps.engines

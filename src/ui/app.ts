@@ -14,6 +14,7 @@ import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";
 import { findLocalModel, localModels } from "./local-models.ts";
 import { formatBytes, ProgressBar } from "./progress-bar.ts";
+import { describeReplay } from "./replay-plan.ts";
 import {
   DEFAULT_VALUES,
   type EngineChoice,
@@ -174,6 +175,8 @@ export class App {
     if (!settings) return undefined;
     if (!this.confirmDownload(settings.engine)) return undefined;
     this.clearError();
+    // The last run's trajectory is not offered while another run, or a refused one, has the page.
+    this.saveButton.hidden = true;
     const controller = new AbortController();
     this.running = controller;
     this.setBusy(true);
@@ -296,8 +299,9 @@ export class App {
     try {
       const trajectory = parseTrajectory(await file.text());
       this.replay = { trajectory, name: file.name };
-      this.replayStatus.textContent = `${file.name}: ${trajectory.steps.length} recorded step(s) for “${trajectory.question}”.`;
-      if (!this.question.value.trim()) this.question.value = trajectory.question;
+      this.replayStatus.textContent = describeReplay(this.replay);
+      // The replay answers only its own question (replay-plan.ts), so that is the question now.
+      this.question.value = trajectory.question;
       this.setRadio("engine", "replay");
       this.showEngineFields();
     } catch (error) {

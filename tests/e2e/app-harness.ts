@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
-import { build, preview } from "vite";
+import { build, type PluginOption, preview } from "vite";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
 import { REPO_ROOT } from "./harness/vite-server.ts";
 
@@ -29,15 +29,21 @@ export interface ServedApp {
  * sees every request that reaches the server (the ground truth for "no network").
  */
 export async function buildAndPreview(
-  options: { onRequest?: (url: string) => void } = {},
+  options: {
+    onRequest?: (url: string) => void;
+    /** Extra build plugins (e.g. a test's own catalog entries). */
+    plugins?: PluginOption[];
+    /** Build-time variables, as `VITE_X=... npm run build` sets them. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ServedApp> {
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
   // Vitest sets NODE_ENV=test, which would make Vite build a development bundle (import.meta.env.DEV);
   // build what `npm run build` builds.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = "production";
+  const saved = { NODE_ENV: process.env.NODE_ENV, ...pick(process.env, Object.keys(options.env ?? {})) };
+  Object.assign(process.env, { NODE_ENV: "production", ...options.env });
   try {
     await build({
       root: REPO_ROOT,
@@ -45,9 +51,13 @@ export async function buildAndPreview(
       mode: "production",
       logLevel: "error",
       build: { outDir, emptyOutDir: true },
+      ...(options.plugins ? { plugins: options.plugins } : {}),
     });
   } finally {
-    process.env.NODE_ENV = nodeEnv;
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
   const server = await preview({
     root: REPO_ROOT,
@@ -85,6 +95,10 @@ export async function buildAndPreview(
   };
 }
 
+function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string | undefined> {
+  return Object.fromEntries(keys.map((key) => [key, env[key]]));
+}
+
 /** Builds a shard with the CLI (`pocket-agent shard build`) and returns the shard file's path. */
 export async function buildShard(outDir: string, input: string): Promise<string> {
   await run(
@@ -97,8 +111,15 @@ export async function buildShard(outDir: string, input: string): Promise<string>
   return join(outDir, "shard.pas");
 }
 
-/** A valid trajectory whose steps carry these completions, so a replay plays them back in order. */
-export function replayTrajectory(question: string, completions: string[]): Trajectory {
+/**
+ * A valid trajectory whose steps carry these completions, so a replay plays them back in order. A replay
+ * runs with the recorded n and step budget: by default one completion per step, one step per completion.
+ */
+export function replayTrajectory(
+  question: string,
+  completions: string[],
+  recorded: { n?: number; maxSteps?: number } = {},
+): Trajectory {
   return {
     schema: TRAJECTORY_SCHEMA,
     version: TRAJECTORY_VERSION,
@@ -106,7 +127,12 @@ export function replayTrajectory(question: string, completions: string[]): Traje
     question,
     task: question,
     engine: { kind: "recorded", label: "completions written for a test", isReplay: true },
-    settings: { role: "student", promptPack: "default", maxSteps: completions.length, n: 1 },
+    settings: {
+      role: "student",
+      promptPack: "default",
+      maxSteps: recorded.maxSteps ?? completions.length,
+      n: recorded.n ?? 1,
+    },
     messages: [],
     steps: completions.map((completion, i) => ({
       step: i + 1,

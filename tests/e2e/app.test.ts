@@ -248,7 +248,7 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
   });
 
   it("runs SAG with n = 3 in the page: candidates executed in Pyodide, votes shown, majority wins", async () => {
-    await setSettings(page, { n: "3" });
+    // The form says n = 1; the replay runs with the n it recorded.
     const say = (text: string) => `Thought: compute.\nCode:\n\`\`\`py\nprint(${text})\n\`\`\``;
     const done = 'Thought: done.\nCode:\n```py\nfinal_answer("42")\n```';
     await pickReplay(
@@ -256,7 +256,10 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
       await writeJson(
         work,
         "sag.json",
-        replayTrajectory("6*7?", [say("6*7"), say("6+7"), say("42"), done, done, done]),
+        replayTrajectory("6*7?", [say("6*7"), say("6+7"), say("42"), done, done, done], {
+          n: 3,
+          maxSteps: 2,
+        }),
       ),
     );
     expect(await ask(page, "6*7?")).toBe("answered");
@@ -268,6 +271,28 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
     expect(await sag.locator(".vote-groups li.winner").textContent()).toBe("2 votes for 42 (#0, #2)");
     expect(await page.locator('#trace .step[data-step="1"] .observation pre').textContent()).toContain("42");
     expect(await page.locator("#answer .answer-text").textContent()).toBe("42");
+  });
+
+  it("refuses to replay recorded completions for another question, and never offers that run to save", async () => {
+    await pickReplay(page, await writeJson(work, "q.json", replayTrajectory("Q?", [ANSWER_STEP])));
+    // Picking the replay puts its own question in the box.
+    expect(await page.inputValue("#question")).toBe("Q?");
+    expect(await page.locator("#replay-status").textContent()).toBe(
+      "q.json: 1 recorded step(s) for “Q?”; it replays with n = 1 and at most 1 step(s), as recorded.",
+    );
+    expect(await ask(page, "Q?")).toBe("answered");
+    expect(await page.locator("#save-trajectory").isVisible()).toBe(true);
+
+    await page.fill("#question", "Who wrote Hamlet?");
+    await page.click("#ask");
+    const error = page.locator("#error");
+    await error.waitFor({ state: "visible" });
+    expect(await error.textContent()).toBe(
+      "q.json replays the recorded completions for “Q?”, so it cannot answer “Who wrote Hamlet?”. Ask the recorded question, or pick another engine.",
+    );
+    // The trajectory on offer would be the earlier run's, answering another question: it is not offered.
+    expect(await page.locator("#save-trajectory").isVisible()).toBe(false);
+    expect(await page.inputValue("#question")).toBe("Who wrote Hamlet?");
   });
 
   it("refuses a file that is not a trajectory, and keeps the replay it had", async () => {
