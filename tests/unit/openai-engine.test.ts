@@ -152,7 +152,9 @@ describe("OpenAIEngine against a local OpenAI-compatible server", () => {
         throw refused;
       },
     });
-    await expect(engine.generate({ messages: [{ role: "user", content: "q" }] })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(engine.generate({ messages: [{ role: "user", content: "q" }] })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
     expect(calls).toBe(1);
   });
 
@@ -167,10 +169,14 @@ describe("OpenAIEngine against a local OpenAI-compatible server", () => {
         throw new TypeError("Failed to fetch");
       },
     });
-    const error = await engine.generate({ messages: [{ role: "user", content: "q" }] }).catch((e: unknown) => e);
+    const error = await engine
+      .generate({ messages: [{ role: "user", content: "q" }] })
+      .catch((e: unknown) => e);
     expect((error as EngineError).code).toBe("unreachable");
     const message = (error as Error).message;
-    expect(message).toMatch(/either no server answers there, or it does not allow requests from http:\/\/localhost:5173 \(CORS/);
+    expect(message).toMatch(
+      /either no server answers there, or it does not allow requests from http:\/\/localhost:5173 \(CORS/,
+    );
     expect(message).toContain(`--allowed-origins '["http://localhost:5173"]'`);
     expect(message).toContain("--cors-origins http://localhost:5173");
     expect(message).toContain("OLLAMA_ORIGINS=http://localhost:5173");
