@@ -12,6 +12,8 @@ import { checkWebGPU } from "../llm/webllm/webgpu.ts";
 import { type ActiveShard, AgentSession, isLocal } from "./agent-session.ts";
 import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";
+import { RunHistory } from "./history-store.ts";
+import { HistoryPanel } from "./history-view.ts";
 import { findLocalModel, localModels } from "./local-models.ts";
 import { formatBytes, ProgressBar } from "./progress-bar.ts";
 import { describeReplay } from "./replay-plan.ts";
@@ -65,6 +67,14 @@ export class App {
     answer: byId("answer", HTMLElement),
     replayBanner: byId("replay-banner", HTMLDivElement),
   });
+  private readonly history = new HistoryPanel(
+    { list: byId("history-list", HTMLOListElement), status: byId("history-status", HTMLParagraphElement) },
+    new RunHistory(),
+    {
+      open: (trajectory, note) => this.trace.show(trajectory, note),
+      replay: (trajectory, name) => void this.replayPast(trajectory, name),
+    },
+  );
   private readonly engines: EngineProvider;
   private readonly session: AgentSession;
 
@@ -147,6 +157,17 @@ export class App {
     // Python starts in the background on load (after the stored shard, which it may need), so the
     // first question does not wait for it; its progress bar shows how far it is.
     void this.openStoredShard().then(() => this.warmUpPython());
+    // Ctrl/Cmd+Enter in the question box asks, as in chat apps (Enter alone is a new line).
+    this.question.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        byId("ask-form", HTMLFormElement).requestSubmit();
+      }
+    });
+    // A reload during a run keeps its question: the history marks that run interrupted and hands it back.
+    void this.history.start().then((question) => {
+      if (question && !this.question.value) this.question.value = question;
+    });
   }
 
   private async warmUpPython(): Promise<void> {
@@ -181,11 +202,13 @@ export class App {
     this.running = controller;
     this.setBusy(true);
     try {
-      const trajectory = await this.session.run(question, settings, {
-        replay: this.replay,
-        signal: controller.signal,
-        onEvent: this.trace.handle,
-      });
+      const trajectory = await this.history.record(question, this.readValues(), () =>
+        this.session.run(question, settings, {
+          replay: this.replay,
+          signal: controller.signal,
+          onEvent: this.trace.handle,
+        }),
+      );
       this.offerSave(trajectory);
       if (trajectory.status === "failed")
         this.showError(`The run failed: ${trajectory.error ?? "unknown error"}`);
@@ -197,6 +220,17 @@ export class App {
       this.running = undefined;
       this.setBusy(false);
     }
+  }
+
+  /** Replays a run from the history: its recorded completions, labelled as a replay like any other. */
+  private async replayPast(trajectory: Trajectory, name: string): Promise<void> {
+    if (this.running) return;
+    this.replay = { trajectory, name };
+    this.replayStatus.textContent = describeReplay(this.replay);
+    this.question.value = trajectory.question;
+    this.setRadio("engine", "replay");
+    this.showEngineFields();
+    await this.ask();
   }
 
   private async loadModel(): Promise<void> {
