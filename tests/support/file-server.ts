@@ -15,11 +15,23 @@ export interface FileServerOptions {
   /** Break the connection after this many body bytes, for the next `cutTimes` responses (default 1). */
   cutAfterBytes?: number;
   cutTimes?: number;
+  /**
+   * When to break the connection after the cut's bytes went out (default: 20 ms later). A browser test
+   * waits until the page has taken those bytes: Chromium drops what it has not handed to the page yet
+   * when the connection breaks.
+   */
+  cutWhen?: () => Promise<void>;
   /** Answer every request with the whole file (200), as some servers do. */
   ignoreRange?: boolean;
+  /**
+   * Let any web page download from it, as Hugging Face does: CORS headers, and the preflight a browser
+   * sends before a request with If-Range (Range alone is a safelisted header).
+   */
+  cors?: boolean;
 }
 
 export interface FileServerRequest {
+  method: string;
   path: string;
   headers: IncomingHttpHeaders;
 }
@@ -41,14 +53,30 @@ export async function startFileServer(
 
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    requests.push({ path, headers: req.headers });
+    requests.push({ method: req.method ?? "GET", path, headers: req.headers });
+    const cors: Record<string, string> = options.cors
+      ? {
+          "access-control-allow-origin": "*",
+          "access-control-expose-headers": "etag, content-range, content-length, accept-ranges",
+        }
+      : {};
+    if (options.cors && req.method === "OPTIONS") {
+      res
+        .writeHead(204, {
+          ...cors,
+          "access-control-allow-methods": "GET, HEAD",
+          "access-control-allow-headers": "range, if-range",
+        })
+        .end();
+      return;
+    }
     const file = served.get(path);
     if (!file) {
-      res.writeHead(404, "Not Found").end();
+      res.writeHead(404, "Not Found", cors).end();
       return;
     }
     const size = file.body.byteLength;
-    const headers: Record<string, string> = { "accept-ranges": "bytes" };
+    const headers: Record<string, string> = { ...cors, "accept-ranges": "bytes" };
     if (file.etag) headers["etag"] = file.etag;
 
     let start = 0;
@@ -58,7 +86,7 @@ export async function startFileServer(
     if (rangeApplies) {
       start = Number(range[1]);
       if (start >= size) {
-        res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+        res.writeHead(416, { ...cors, "content-range": `bytes */${size}` }).end();
         return;
       }
       res.writeHead(206, {
@@ -75,7 +103,8 @@ export async function startFileServer(
     if (options.cutAfterBytes !== undefined && (options.cutTimes ?? 1) > 0) {
       options.cutTimes = (options.cutTimes ?? 1) - 1;
       // Send part of the body, then drop the socket: the client sees a connection that broke.
-      res.write(body.subarray(0, options.cutAfterBytes), () => setTimeout(() => res.destroy(), 20));
+      const cutWhen = options.cutWhen ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 20)));
+      res.write(body.subarray(0, options.cutAfterBytes), () => void cutWhen().then(() => res.destroy()));
       return;
     }
     res.end(body);
