@@ -71,7 +71,10 @@ export class App {
     { list: byId("history-list", HTMLOListElement), status: byId("history-status", HTMLParagraphElement) },
     new RunHistory(),
     {
-      open: (trajectory, note) => this.trace.show(trajectory, note),
+      // Not during a run: its next events would land in the reopened trace.
+      open: (trajectory, note) => {
+        if (!this.running) this.trace.show(trajectory, note);
+      },
       replay: (trajectory, name) => void this.replayPast(trajectory, name),
     },
   );
