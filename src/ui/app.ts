@@ -7,6 +7,7 @@ import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
 import type { Executor, ExecutorOptions } from "../exec/executor.ts";
+import { findCatalogModel } from "../llm/catalog.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import { checkWebGPU } from "../llm/webllm/webgpu.ts";
 import { type ActiveShard, AgentSession, isLocal } from "./agent-session.ts";
@@ -197,7 +198,7 @@ export class App {
     }
     const settings = this.settingsOrShowError();
     if (!settings) return undefined;
-    if (!this.confirmDownload(settings.engine)) return undefined;
+    if (!(await this.confirmDownload(settings.engine))) return undefined;
     this.clearError();
     // The last run's trajectory is not offered while another run, or a refused one, has the page.
     this.saveButton.hidden = true;
@@ -244,7 +245,7 @@ export class App {
       this.showError("“Load model” is for the web-llm and CPU engines; pick one in the settings first.");
       return;
     }
-    if (!this.confirmDownload(settings.engine)) return;
+    if (!(await this.confirmDownload(settings.engine))) return;
     this.clearError();
     try {
       const engine = await this.engines.get(settings.engine, {
@@ -403,12 +404,25 @@ export class App {
   }
 
   /** Asks before a CPU-engine model download over 100 MB (it is kept in this browser afterwards). */
-  private confirmDownload(choice: EngineChoice): boolean {
+  private async confirmDownload(choice: EngineChoice): Promise<boolean> {
     if (choice.kind !== "wllama" || this.engines.isLoaded(choice)) return true;
     const model = findLocalModel(choice.modelId);
     if (!model || model.bundled || model.sizeBytes <= LARGE_DOWNLOAD_BYTES) return true;
+    // A model this browser keeps already needs no asking; a part a broken download left is resumed.
+    const { hubUrl, keptModel, opfsModelDirectory } = await import("../llm/wllama/model-download.ts");
+    const fileName = findCatalogModel(model.id)?.fileName;
+    const kept = fileName
+      ? await opfsModelDirectory()
+          .then((dir) => keptModel(dir, fileName))
+          .catch(() => ({ stored: false, partBytes: 0 }))
+      : { stored: false, partBytes: 0 };
+    if (kept.stored) return true;
+    const host = new URL(hubUrl(model.url, import.meta.env["VITE_HF_ENDPOINT"])).host;
+    const rest = kept.partBytes
+      ? ` (${formatBytes(kept.partBytes)} of it is here already, from a download that broke off)`
+      : "";
     return globalThis.confirm(
-      `${model.label} is a ${formatBytes(model.sizeBytes)} download from ${new URL(model.url).host} (once: this browser keeps it). Download it now?`,
+      `${model.label} is a ${formatBytes(model.sizeBytes)} download from ${host}${rest} (once: this browser keeps it). Download it now?`,
     );
   }
 

@@ -32,13 +32,13 @@ const CUT_AFTER = 700_000;
 
 /** Two catalog entries of the test build: the micro-student as a download, and one with a wrong digest. */
 function testCatalog(): Plugin {
-  const entry = (id: string, fileName: string, sha256: string) => ({
+  const entry = (id: string, fileName: string, sha256: string, sizeBytes = MODEL.byteLength) => ({
     id,
     label: `${id} (test download)`,
     description: "the micro-student, downloaded from the stand-in hub",
     fileName,
     url: `https://huggingface.co${HUB_PATH}`,
-    sizeBytes: MODEL.byteLength,
+    sizeBytes,
     sha256,
     packPath: "models/micro/pack.yaml",
     contextSize: 2048,
@@ -46,6 +46,8 @@ function testCatalog(): Plugin {
   const entries = [
     entry("micro-download", "micro-download.gguf", SHA256),
     entry("micro-wrong-sha", "micro-wrong-sha.gguf", "0".repeat(64)),
+    // The catalog says 150 MB (the page asks before downloads over 100 MB); the server sends 2 MB.
+    entry("micro-large", "micro-large.gguf", SHA256, 150_000_000),
   ];
   return {
     name: "test-catalog",
@@ -201,6 +203,43 @@ describe("the page downloads a catalog model for the CPU engine into OPFS", { ti
         `${hub.url}${HUB_PATH}: SHA-256 mismatch (expected ${"0".repeat(64)}, got ${SHA256}); the download was deleted`,
       );
       expect(await storedFiles(page)).toEqual({});
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("asks before a download the catalog says is over 100 MB, and not again once the model is kept", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const dialogs: string[] = [];
+      let answer = false;
+      page.on("dialog", (dialog) => {
+        dialogs.push(dialog.message());
+        void (answer ? dialog.accept() : dialog.dismiss());
+      });
+      await openCpuEngine(page, "micro-large");
+      const gets = () => hub.requests.filter((r) => r.method === "GET").length;
+      const before = gets();
+
+      await page.fill("#question", QUESTION);
+      const asked = page.waitForEvent("dialog");
+      await page.click("#ask");
+      await asked;
+      expect(dialogs).toEqual([
+        `micro-large (test download) is a 143 MiB download from ${new URL(hub.url).host} (once: this browser keeps it). Download it now?`,
+      ]);
+
+      answer = true;
+      expect(await ask(page, QUESTION)).toBe("answered");
+      expect(dialogs).toHaveLength(2);
+      expect(gets()).toBe(before + 1); // the refused ask downloaded nothing
+
+      await page.reload();
+      expect(await ask(page, QUESTION)).toBe("answered");
+      expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
+      expect(dialogs).toHaveLength(2);
+      expect(gets()).toBe(before + 1);
     } finally {
       await context.close();
     }

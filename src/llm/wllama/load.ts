@@ -13,7 +13,12 @@
 
 import { formatBytes } from "../../util/format-bytes.ts";
 import { EngineError } from "../engine.ts";
-import { ensureModel, type ModelDirectory, type StorageEstimateLike } from "./model-download.ts";
+import {
+  ensureModel,
+  type ModelDirectory,
+  opfsModelDirectory,
+  type StorageEstimateLike,
+} from "./model-download.ts";
 import { WllamaEngine, type WllamaRuntime } from "./wllama-engine.ts";
 
 /** A catalog model to keep in this browser's storage (see model-download.ts). */
@@ -160,18 +165,6 @@ async function fromStorage(
       ),
   });
   return model.file;
-}
-
-/** The OPFS folder the page keeps its downloaded models in. */
-export async function opfsModelDirectory(): Promise<ModelDirectory> {
-  const storage = globalThis.navigator?.storage;
-  if (!storage?.getDirectory) {
-    throw new EngineError(
-      "this browser has no origin private file system to keep a downloaded model in; use the bundled model or another engine",
-      "model",
-    );
-  }
-  return (await storage.getDirectory()).getDirectoryHandle("models", { create: true });
 }
 
 /** Downloads the GGUF, reporting bytes as they arrive. */

@@ -88,6 +88,7 @@ export interface StoredModel {
 }
 
 export type ModelDownloadErrorCode =
+  | "storage"
   | "network"
   | "http"
   | "checksum"
@@ -127,6 +128,28 @@ export function hubUrl(url: string, endpoint: string | undefined): string {
   const hub = "https://huggingface.co";
   const mirror = endpoint?.trim().replace(/\/+$/, "");
   return mirror && url.startsWith(`${hub}/`) ? mirror + url.slice(hub.length) : url;
+}
+
+/** The OPFS folder the page keeps its downloaded models in. */
+export async function opfsModelDirectory(): Promise<ModelDirectory> {
+  const storage = globalThis.navigator?.storage;
+  if (!storage?.getDirectory) {
+    throw new ModelDownloadError(
+      "this browser has no origin private file system to keep a downloaded model in; use the bundled model or another engine",
+      "storage",
+    );
+  }
+  return (await storage.getDirectory()).getDirectoryHandle("models", { create: true });
+}
+
+/** What this browser holds of a model: the finished file, or the bytes of a part a download left. */
+export async function keptModel(
+  directory: ModelDirectory,
+  fileName: string,
+): Promise<{ stored: boolean; partBytes: number }> {
+  const stored = (await storedModel(directory, fileName)) !== undefined;
+  const partBytes = stored ? 0 : ((await readFile(directory, `${fileName}.part`))?.size ?? 0);
+  return { stored, partBytes };
 }
 
 /** The model stored under this name, if a finished one is there (a part does not count). */
