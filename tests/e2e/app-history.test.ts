@@ -68,10 +68,12 @@ async function axeViolations(page: Page): Promise<string[]> {
       }
     ).axe;
     const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations
-      // Serious and critical ones, and content outside landmarks (moderate in axe, but the issue asks for it).
-      .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "region")
-      .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    return (
+      result.violations
+        // Serious and critical ones, and content outside landmarks (moderate in axe, but the issue asks for it).
+        .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "region")
+        .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)
+    );
   });
 }
 
