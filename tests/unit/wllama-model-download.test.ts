@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   ensureModel,
   hubUrl,
+  keptModel,
   type ModelDirectory,
   ModelDownloadError,
   type ModelDownloadProgress,
@@ -129,12 +130,14 @@ describe("ensureModel (the page's catalog-model download into OPFS)", () => {
     expect((error as Error).message).toMatch(/kept in this browser; ask again to resume$/);
     expect(directory.files.get("model.gguf.part")?.byteLength).toBe(700_000);
     expect(directory.files.has("model.gguf")).toBe(false);
+    expect(await keptModel(directory, "model.gguf")).toEqual({ stored: false, partBytes: 700_000 });
 
     const result = await ensureModel({ url, fileName: "model.gguf", directory, sha256: SHA256 });
     expect(result).toMatchObject({ resumedFromBytes: 700_000, sha256: SHA256, downloaded: true });
     expect(files.requests[1]?.headers).toMatchObject({ range: "bytes=700000-", "if-range": '"v1"' });
     expect(await digestOf(result.file)).toBe(SHA256);
     expect(directory.files.has("model.gguf.part")).toBe(false);
+    expect(await keptModel(directory, "model.gguf")).toEqual({ stored: true, partBytes: 0 });
   });
 
   it("starts afresh when the file changed upstream (the server ignores the range: If-Range)", async () => {

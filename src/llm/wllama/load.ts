@@ -150,20 +150,26 @@ async function fromStorage(
     source.estimate ??
     (globalThis.navigator?.storage?.estimate ? () => globalThis.navigator.storage.estimate() : undefined);
   report(Number.NaN, `Opening ${name}…`);
-  const model = await ensureModel({
-    url: source.url,
-    fileName: source.fileName,
-    directory,
-    ...(source.sha256 ? { sha256: source.sha256 } : {}),
-    ...(source.sizeBytes ? { expectedBytes: source.sizeBytes } : {}),
-    ...(estimate ? { estimate } : {}),
-    ...(signal ? { signal } : {}),
-    onProgress: ({ receivedBytes, totalBytes, resumedFromBytes }) =>
-      report(
-        totalBytes ? Math.min(1, receivedBytes / totalBytes) : Number.NaN,
-        `Downloading ${name}: ${formatBytes(receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ""}${resumedFromBytes ? ` (resumed at ${formatBytes(resumedFromBytes)})` : ""}`,
-      ),
-  });
+  const ensure = () =>
+    ensureModel({
+      url: source.url,
+      fileName: source.fileName,
+      directory,
+      ...(source.sha256 ? { sha256: source.sha256 } : {}),
+      ...(source.sizeBytes ? { expectedBytes: source.sizeBytes } : {}),
+      ...(estimate ? { estimate } : {}),
+      ...(signal ? { signal } : {}),
+      onProgress: ({ receivedBytes, totalBytes, resumedFromBytes }) =>
+        report(
+          totalBytes ? Math.min(1, receivedBytes / totalBytes) : Number.NaN,
+          `Downloading ${name}: ${formatBytes(receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ""}${resumedFromBytes ? ` (resumed at ${formatBytes(resumedFromBytes)})` : ""}`,
+        ),
+    });
+  // Two tabs of the page must not write one part at once: the second waits, then finds the model stored.
+  const locks = globalThis.navigator?.locks;
+  const model = locks
+    ? await locks.request(`pocket-agent-model:${source.fileName}`, signal ? { signal } : {}, ensure)
+    : await ensure();
   return model.file;
 }
 
