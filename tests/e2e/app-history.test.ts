@@ -191,6 +191,9 @@ describe("the page on a phone, and for assistive technology", { timeout: 120_000
       expect(await page.locator("#replay-banner").isVisible()).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       expect(await axeViolations(page)).toEqual([]);
+      // The page follows the system's dark mode (color-scheme: light dark): its colours must hold there too.
+      await page.emulateMedia({ colorScheme: "dark" });
+      expect(await axeViolations(page)).toEqual([]);
     } finally {
       await context.close();
     }
