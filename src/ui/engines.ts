@@ -11,7 +11,6 @@ import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import type { LoadProgress } from "../llm/webllm/webllm-engine.ts";
-import { hubUrl } from "../llm/wllama/model-download.ts";
 import { findLocalModel, wllamaWasmUrl } from "./local-models.ts";
 import type { EngineChoice } from "./settings.ts";
 
@@ -70,7 +69,10 @@ export class EngineProvider {
         return this.local(localKey(choice), async () => {
           const model = findLocalModel(choice.modelId);
           if (!model) throw new Error(`CPU engine: unknown model "${choice.modelId}"`);
-          const { loadWllamaEngine } = await import("../llm/wllama/load.ts");
+          const [{ loadWllamaEngine }, { hubUrl }] = await Promise.all([
+            import("../llm/wllama/load.ts"),
+            import("../llm/wllama/model-download.ts"),
+          ]);
           const entry = findCatalogModel(model.id);
           const engine = await loadWllamaEngine({
             // A catalog download is kept in this browser (OPFS) once verified; the bundled one is precached.
