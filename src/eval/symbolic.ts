@@ -28,6 +28,13 @@ export interface SymbolicOptions {
 /** The default time limit of one symbolic comparison. The reference allows 1 s of CPython; Pyodide is slower. */
 export const SYMBOLIC_TIMEOUT_MS = 3000;
 
+/**
+ * Loading sympy takes seconds, many more on a busy machine: it is done once, before the first
+ * comparison and outside its time limit, so a slow import is not graded as "not equal".
+ */
+export const SYMPY_IMPORT_TIMEOUT_MS = 120_000;
+const SYMPY_IMPORT = "import sympy\nfrom sympy.parsing.sympy_parser import parse_expr";
+
 const CHECK = `
 import math
 from sympy import *
@@ -102,11 +109,17 @@ export function createSympyChecker(runner: PythonRunner, options: SymbolicOption
   const timeoutMs = options.timeoutMs ?? SYMBOLIC_TIMEOUT_MS;
   const cache = new Map<string, boolean>();
   let queue: Promise<unknown> = Promise.resolve();
+  let imported = false;
   return (a, b, signal) => {
     const key = JSON.stringify([a, b]);
     const known = cache.get(key);
     if (known !== undefined) return Promise.resolve(known);
     const result = queue.then(async () => {
+      if (!imported) {
+        imported = true;
+        // A failure here shows in the comparison below (e.g. sympy missing), so it is not checked twice.
+        await runner.run(SYMPY_IMPORT, { timeoutMs: SYMPY_IMPORT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+      }
       const run = await runner.run(symbolicProgram(a, b), { timeoutMs, ...(signal ? { signal } : {}) });
       // Without sympy every symbolic verdict would silently be "not equal": stop instead.
       if (run.error && /ImportError|ModuleNotFoundError/.test(run.error.type)) {
