@@ -2,7 +2,8 @@
  * The page's past runs, kept in IndexedDB (through `idb`, a thin promise wrapper) so they survive a
  * reload: the question, the settings it ran with (never the API key) and, once the run ends, its
  * trajectory. A run is written when it starts, so a reload in the middle of it still has its question:
- * the next page load finds it "running", marks it "interrupted" and offers the question again.
+ * the next page load finds it "running", marks it "interrupted" and offers the question again. The newest
+ * HISTORY_LIMIT runs are kept.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import type { Trajectory } from "../agent/trajectory.ts";
@@ -27,11 +28,16 @@ interface HistoryDb extends DBSchema {
 
 const DB_NAME = "pocket-agent-history";
 const STORE = "runs";
+/** Runs kept; past this the oldest go, so the history cannot fill the browser's storage over months. */
+export const HISTORY_LIMIT = 200;
 
 export class RunHistory {
   private db: Promise<IDBPDatabase<HistoryDb>> | undefined;
 
-  constructor(private readonly dbName = DB_NAME) {}
+  constructor(
+    private readonly dbName = DB_NAME,
+    private readonly limit = HISTORY_LIMIT,
+  ) {}
 
   private open(): Promise<IDBPDatabase<HistoryDb>> {
     this.db ??= openDB<HistoryDb>(this.dbName, 1, {
@@ -51,8 +57,13 @@ export class RunHistory {
       settings: kept,
       state: "running",
     };
+    const db = await this.open();
     // The store assigns the id (autoIncrement); idb's types want the key field, which it fills in.
-    return (await this.open()).add(STORE, record as RunRecord);
+    const id = await db.add(STORE, record as RunRecord);
+    // Ids grow, so the smallest are the oldest runs; the one just added is the largest.
+    const keys = await db.getAllKeys(STORE);
+    for (const old of keys.slice(0, Math.max(0, keys.length - this.limit))) await db.delete(STORE, old);
+    return id;
   }
 
   async finish(id: number, trajectory: Trajectory): Promise<void> {
