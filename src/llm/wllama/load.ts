@@ -1,7 +1,8 @@
 /**
- * Loading a GGUF model into llama.cpp's WebAssembly build (@wllama/wllama): fetch the file with progress
- * (same-origin files come from the service worker's cache after the first visit, so this works offline),
- * then start wllama's worker on the self-hosted .wasm and load the model on the CPU.
+ * Loading a GGUF model into llama.cpp's WebAssembly build (@wllama/wllama): get the file with progress
+ * (a same-origin file is fetched, and comes from the service worker's cache after the first visit; a
+ * catalog model is downloaded once into OPFS by model-download.ts and read from there afterwards, so both
+ * work offline), then start wllama's worker on the self-hosted .wasm and load the model on the CPU.
  *
  * wllama already runs llama.cpp in a worker of its own, so the page's thread only relays small messages:
  * no worker of ours is needed. wllama's JavaScript (~270 KB) is imported here, on demand, so pages that
@@ -10,7 +11,6 @@
  * Threads: wllama ships one .wasm that runs single-threaded, or multi-threaded with pthreads when the
  * page is cross-origin isolated (SharedArrayBuffer) and 2 threads or more are asked for.
  */
-
 import { formatBytes } from "../../util/format-bytes.ts";
 import { EngineError } from "../engine.ts";
 import {
