@@ -173,7 +173,21 @@ describe("the page on a phone, and for assistive technology", { timeout: 120_000
       await historyLoaded(page);
       expect(await axeViolations(page)).toEqual([]);
 
-      await pickReplay(page, await writeJson(work, "phone.json", replayTrajectory("Phone?", [ANSWER_STEP])));
+      // Two steps with n = 2: a vote over printed output laid out as web_search's (so passage cards show
+      // without a shard), then the answer; every part of the trace is on the page for axe.
+      const printsPassage =
+        "Thought: Look.\nCode:\n```py\nprint('===== Document 0, similarity: 1.00 =====\\n\"Tulsa (city)\"\\nTulsa is a city in Oklahoma.')\n```";
+      await pickReplay(
+        page,
+        await writeJson(
+          work,
+          "phone.json",
+          replayTrajectory("Phone?", [printsPassage, printsPassage, ANSWER_STEP, ANSWER_STEP], {
+            n: 2,
+            maxSteps: 2,
+          }),
+        ),
+      );
       await page.evaluate(() => {
         (document.getElementById("settings") as HTMLDetailsElement).open = false;
       });
@@ -186,7 +200,13 @@ describe("the page on a phone, and for assistive technology", { timeout: 120_000
 
       // The replay banner, the trace's cards (raw text and a passage-free step open), the history and the
       // open settings: all checked.
+      expect(await page.locator("#answer .answer-sources a").allTextContents()).toEqual([
+        "step 2",
+        "“Tulsa (city)” (step 1)",
+      ]);
       await page.locator("#trace details.raw summary").first().click();
+      await page.locator("#trace details.passage summary").first().click();
+      await page.locator("#trace .candidate summary").first().click();
       await setSettings(page, {});
       expect(await page.locator("#replay-banner").isVisible()).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
