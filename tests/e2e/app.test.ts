@@ -1,8 +1,10 @@
 /**
  * The page in real Chromium, from a production build served by `vite preview` (built once for the file):
- * a replayed run end to end (real Pyodide worker, real shard built by the CLI), a malformed completion, a
- * runaway action, a corrupt shard, SAG, Stop, an OpenAI-compatible server, a browser without a WebGPU
- * adapter, a model download that 404s; and, last, offline after the first visit.
+ * a replayed run end to end (real Pyodide worker, real shard built by the CLI), the trace's cards (code
+ * highlighted, passages, raw text, the answer's links), a malformed completion, a runaway action, a corrupt
+ * shard, SAG, a replay refusing another question, Stop, an OpenAI-compatible server, a browser without a
+ * WebGPU adapter, a model download that 404s; and, last, offline after the first visit. History, phone
+ * width and accessibility: app-history.test.ts.
  *
  * Offline: the build is visited once (the service worker precaches the app, the workers, Pyodide and the
  * Python packages; the picked shard goes to OPFS), then the browser goes offline, the server stops, the
