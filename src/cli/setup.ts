@@ -147,14 +147,14 @@ export function baseUrlList(value: string): string {
 }
 
 /**
- * Opens the shard once before any model runs, so a missing, truncated or corrupt shard ends the command
- * with one line instead of failing every web_search call of the run.
+ * Opens the shard and checks all its checksums once before any model runs, so a missing, truncated or
+ * corrupt shard ends the command with one line instead of failing web_search calls during the run.
  */
 export async function checkShard(path: string | undefined): Promise<void> {
   if (!path) return;
   const { openShardFrom } = await import("../retrieval/open-shard.ts");
   try {
-    await openShardFrom({ path });
+    (await openShardFrom({ path })).verifyAll();
   } catch (error) {
     throw new Error(`--shard ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -56,6 +56,12 @@ export interface Shard extends PassageSearcher {
   passage(id: number): Passage;
   /** The query as the shard's tokenizer sees it (for debugging relevance). */
   tokenize(text: string): string[];
+  /**
+   * Checks every checksum now (index pages and passage blocks), which queries otherwise check as they
+   * first touch them: a shard picked by a user or named on the command line is refused before use, not
+   * at the first query that reaches its damaged part. Throws ShardFormatError.
+   */
+  verifyAll(): void;
 }
 
 export interface OpenShardOptions {
@@ -396,7 +402,26 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     bytes: header.fileLength,
     sections: sizes,
   };
-  return { info, search, passage, tokenize };
+  const verifyAll = (): void => {
+    // With verify off the page checkers skip everything; a full check is asked for here, so recheck.
+    const pages = [
+      pageChecker(terms, pageCrcs.subarray(0, termPages), true, "terms"),
+      pageChecker(postings, pageCrcs.subarray(termPages, termPages + postingPages), true, "postings"),
+      pageChecker(skipBytes, pageCrcs.subarray(termPages + postingPages), true, "skips"),
+    ];
+    pages[0]!(0, terms.length);
+    pages[1]!(0, postings.length);
+    pages[2]!(0, skipBytes.length);
+    for (let index = 0; index < blockCount; index++) {
+      const start = passagesEntry.offset + blockOffsets[index]!;
+      const compressed = bytes.subarray(start, passagesEntry.offset + blockOffsets[index + 1]!);
+      if (crc32(compressed) !== blockCrcs[index]) {
+        throw new ShardFormatError(`corrupt shard: checksum mismatch in passage block ${index}`);
+      }
+    }
+  };
+
+  return { info, search, passage, tokenize, verifyAll };
 }
 
 /**

@@ -36,6 +36,8 @@ export async function checkShard(
 ): Promise<ShardInfo> {
   try {
     const shard = openShard(bytes, { blockCache: 1 });
+    // Every index page too: a damaged postings page would otherwise surface at some later query.
+    shard.verifyAll();
     const { blocks, passagesPerBlock, passages } = shard.info;
     let lastYield = performance.now();
     for (let block = 0; block < blocks; block++) {

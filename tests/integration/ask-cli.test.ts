@@ -222,6 +222,15 @@ describe("pocket-agent ask", () => {
     expect(cut.code).toBe(1);
     expect(cut.stderr.trim().split("\n")).toHaveLength(1);
     expect(cut.stderr).toMatch(/^pocket-agent: --shard .*truncated\.pas: /);
+
+    // Damage in the middle (postings, checked lazily by queries) is found before the run too.
+    const flipped = Buffer.from(bytes);
+    for (let i = 0; i < 64; i++) flipped[Math.floor(flipped.length / 2) + i]! ^= 0xff;
+    const corrupt = join(dir, "corrupt.pas");
+    await writeFile(corrupt, flipped);
+    const damaged = await runCli([...base, "--shard", corrupt]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/^pocket-agent: --shard .*corrupt\.pas: corrupt shard: checksum mismatch/);
     expect(server.requests).toHaveLength(0);
   });
 });

@@ -368,6 +368,25 @@ describe("bad shards fail clearly", () => {
     expect(() => shard.search("Tulsa Oklahoma", 1)).toThrow(ShardFormatError);
   });
 
+  it("verifyAll checks every page and block at once, before any query reaches them", () => {
+    expect(() => openShard(bytes).verifyAll()).not.toThrow();
+    for (const [id, pattern] of [
+      [SectionId.Postings, /checksum mismatch in the postings section/],
+      [SectionId.Terms, /checksum mismatch in the terms section/],
+      [SectionId.Skips, /checksum mismatch in the skips section/],
+      [SectionId.Passages, /checksum mismatch in passage block/],
+    ] as const) {
+      const section = sectionOf(bytes, id);
+      if (section.length === 0) continue;
+      const bad = bytes.slice();
+      flip(bad, section.offset + section.length - 1);
+      const shard = openShard(bad); // opens: these sections are checked lazily
+      expect(() => shard.verifyAll()).toThrow(pattern);
+      // Also when the shard was opened without checks.
+      expect(() => openShard(bad, { verify: false }).verifyAll()).toThrow(pattern);
+    }
+  });
+
   it("crc32 matches the standard check value", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });
