@@ -132,8 +132,22 @@ describe("ensureModel (the page's catalog-model download into OPFS)", () => {
     expect(directory.files.has("model.gguf")).toBe(false);
     expect(await keptModel(directory, "model.gguf")).toEqual({ stored: false, partBytes: 700_000 });
 
-    const result = await ensureModel({ url, fileName: "model.gguf", directory, sha256: SHA256 });
+    const progress: ModelDownloadProgress[] = [];
+    const result = await ensureModel({
+      url,
+      fileName: "model.gguf",
+      directory,
+      sha256: SHA256,
+      onProgress: (p) => progress.push(p),
+    });
     expect(result).toMatchObject({ resumedFromBytes: 700_000, sha256: SHA256, downloaded: true });
+    // The part is read back into the hash first (reported), then the rest arrives.
+    expect(progress.filter((p) => p.checkedBytes !== undefined).at(-1)?.checkedBytes).toBe(700_000);
+    expect(progress.at(-1)).toEqual({
+      receivedBytes: MODEL.byteLength,
+      totalBytes: MODEL.byteLength,
+      resumedFromBytes: 700_000,
+    });
     expect(files.requests[1]?.headers).toMatchObject({ range: "bytes=700000-", "if-range": '"v1"' });
     expect(await digestOf(result.file)).toBe(SHA256);
     expect(directory.files.has("model.gguf.part")).toBe(false);

@@ -159,11 +159,16 @@ async function fromStorage(
       ...(source.sizeBytes ? { expectedBytes: source.sizeBytes } : {}),
       ...(estimate ? { estimate } : {}),
       ...(signal ? { signal } : {}),
-      onProgress: ({ receivedBytes, totalBytes, resumedFromBytes }) =>
-        report(
-          totalBytes ? Math.min(1, receivedBytes / totalBytes) : Number.NaN,
-          `Downloading ${name}: ${formatBytes(receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ""}${resumedFromBytes ? ` (resumed at ${formatBytes(resumedFromBytes)})` : ""}`,
-        ),
+      onProgress: ({ receivedBytes, totalBytes, resumedFromBytes, checkedBytes }) =>
+        checkedBytes !== undefined
+          ? report(
+              checkedBytes / Math.max(1, resumedFromBytes),
+              `Checking the ${formatBytes(resumedFromBytes)} of ${name} already downloaded: ${formatBytes(checkedBytes)}`,
+            )
+          : report(
+              totalBytes ? Math.min(1, receivedBytes / totalBytes) : Number.NaN,
+              `Downloading ${name}: ${formatBytes(receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ""}${resumedFromBytes ? ` (resumed at ${formatBytes(resumedFromBytes)})` : ""}`,
+            ),
     });
   // Two tabs of the page must not write one part at once: the second waits, then finds the model stored.
   const locks = globalThis.navigator?.locks;

@@ -63,6 +63,11 @@ export interface ModelDownloadProgress {
   totalBytes?: number;
   /** Bytes already stored when this attempt began (0 for a fresh download). */
   resumedFromBytes: number;
+  /**
+   * Set while a resumed part is read back into the SHA-256 before new bytes arrive (seconds for a large
+   * part): how much of it is hashed so far.
+   */
+  checkedBytes?: number;
 }
 
 export interface ModelDownloadOptions {
@@ -264,7 +269,16 @@ async function download(options: ModelDownloadOptions): Promise<StoredModel> {
   const hash = sha256.create();
   if (start > 0) {
     const part = await readFile(directory, partName);
-    if (part) await hashBlob(part, hash);
+    if (part) {
+      await hashBlob(part, hash, (checked) =>
+        options.onProgress?.({
+          receivedBytes: start,
+          ...(total !== undefined ? { totalBytes: total } : {}),
+          resumedFromBytes: start,
+          checkedBytes: checked,
+        }),
+      );
+    }
   } else {
     await directory.removeEntry(partName).catch(() => {});
   }
@@ -381,12 +395,19 @@ async function moveInPlace(directory: ModelDirectory, from: string, to: string):
   await directory.removeEntry(from);
 }
 
-async function hashBlob(blob: Blob, hash: ReturnType<typeof sha256.create>): Promise<void> {
+async function hashBlob(
+  blob: Blob,
+  hash: ReturnType<typeof sha256.create>,
+  onBytes: (hashed: number) => void,
+): Promise<void> {
   const reader = blob.stream().getReader();
+  let hashed = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
     hash.update(value);
+    hashed += value.byteLength;
+    onBytes(hashed);
   }
 }
 
