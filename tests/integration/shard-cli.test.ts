@@ -1,29 +1,16 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { registerShard } from "../../src/cli/commands/shard.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.ts";
 
 const WIKI = join(import.meta.dirname, "../../../shared/data/wiki");
 
-/** Runs `pocket-agent shard ARGS...` in process and returns what it printed on stdout. */
+/** Runs `pocket-agent shard ARGS...` in process; its stdout, or an error with its stderr line. */
 async function shard(...args: string[]): Promise<string> {
-  const program = new Command("pocket-agent").exitOverride();
-  registerShard(program);
-  let out = "";
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    await program.parseAsync(["shard", ...args], { from: "user" });
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return out;
+  const result = await runCli(["shard", ...args]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  return result.stdout;
 }
 
 let work: string;

@@ -5,6 +5,7 @@ import { type BuildStats, buildShard } from "../../retrieval/node/build-shard.ts
 import { DEFAULT_DUMPS_URL, getWikiDump } from "../../retrieval/node/wiki-dump.ts";
 import { openShardFrom } from "../../retrieval/open-shard.ts";
 import { formatRetrievedDocuments, type SearchHit } from "../../retrieval/search.ts";
+import { cliIo } from "../io.ts";
 import { createDownloadProgress, createProgress } from "../progress.ts";
 import { positiveInt } from "../setup.ts";
 
@@ -52,7 +53,7 @@ export function registerShard(program: Command): void {
         if (!/^[a-z][a-z0-9_-]*wiki$/.test(wiki)) {
           throw new Error(`${wiki}: not a wiki dump name (like simplewiki or enwiki)`);
         }
-        const baseUrl = opts.dumpsUrl ?? process.env["POCKET_AGENT_DUMPS_URL"] ?? DEFAULT_DUMPS_URL;
+        const baseUrl = opts.dumpsUrl ?? cliIo().env["POCKET_AGENT_DUMPS_URL"] ?? DEFAULT_DUMPS_URL;
         let progress: ReturnType<typeof createDownloadProgress> | undefined;
         const got = await getWikiDump({
           wiki,
@@ -60,7 +61,7 @@ export function registerShard(program: Command): void {
           outDir: opts.out,
           baseUrl,
           onResolved: (dump) => {
-            process.stderr.write(
+            cliIo().stderr.write(
               `shard get: ${dump.url} (${dump.checksum.algorithm} ${dump.checksum.hex})\n`,
             );
             progress = createDownloadProgress(`download ${dump.file}`);
@@ -72,7 +73,7 @@ export function registerShard(program: Command): void {
             `${got.dump.checksum.algorithm} verified${got.resumedFromBytes ? `, resumed at ${got.resumedFromBytes} bytes` : ""}`,
           );
         } else {
-          process.stderr.write(`shard get: ${got.path} is already here (verified when downloaded)\n`);
+          cliIo().stderr.write(`shard get: ${got.path} is already here (verified when downloaded)\n`);
         }
         await buildAndReport([got.path], opts.out, { maxPassages: opts.maxPassages });
       },
@@ -97,7 +98,7 @@ export function registerShard(program: Command): void {
         if (opts.queries) {
           const lines = (await readFile(opts.queries, "utf8")).split(/\r?\n/).filter((l) => l.trim());
           for (const q of lines) {
-            process.stdout.write(
+            cliIo().stdout.write(
               `${JSON.stringify({ query: q, results: asResults(index.search(q, opts.k)) })}\n`,
             );
           }
@@ -106,8 +107,8 @@ export function registerShard(program: Command): void {
         if (!query) throw new Error("give a QUERY or --queries FILE");
         const hits = index.search(query, opts.k);
         if (opts.json)
-          process.stdout.write(`${JSON.stringify({ query, results: asResults(hits) }, null, 2)}\n`);
-        else process.stdout.write(`${formatRetrievedDocuments(hits)}\n`);
+          cliIo().stdout.write(`${JSON.stringify({ query, results: asResults(hits) }, null, 2)}\n`);
+        else cliIo().stdout.write(`${formatRetrievedDocuments(hits)}\n`);
       },
     );
 
@@ -124,7 +125,7 @@ export function registerShard(program: Command): void {
         ...info,
         tokenizer: { ...info.tokenizer, stopWords: info.tokenizer.stopWords.join(" ") },
       };
-      process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      cliIo().stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
 }
 
@@ -146,7 +147,7 @@ async function buildAndReport(
   for (const f of stats.files) {
     const layouts = [...f.layouts].join(", ") || "none";
     const pages = f.format === "wiki-xml" ? `, ${f.pages} pages (${f.skippedPages} skipped)` : "";
-    process.stderr.write(
+    cliIo().stderr.write(
       `  ${f.file}: ${f.format ?? "?"}${f.compressed ? " (bzip2)" : ""}, ${layouts}${pages}\n`,
     );
   }
@@ -155,7 +156,7 @@ async function buildAndReport(
     stats.empty && `${stats.empty} empty`,
     stats.filtered && `${stats.filtered} not in --titles`,
   ].filter(Boolean);
-  process.stdout.write(
+  cliIo().stdout.write(
     `${stats.file}: ${stats.added} passages from ${stats.read} read${dropped.length ? ` (dropped ${dropped.join(", ")})` : ""}, ${stats.terms} terms, ${stats.bytes} bytes\n`,
   );
   return stats;
