@@ -148,6 +148,14 @@ export async function opfsModelDirectory(): Promise<ModelDirectory> {
       "storage",
     );
   }
+  // Safari before 26 has OPFS but no createWritable outside workers: say so rather than fail mid-way.
+  const fileHandle = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle;
+  if (fileHandle && !("createWritable" in fileHandle.prototype)) {
+    throw new ModelDownloadError(
+      "this browser cannot write a downloaded model into its storage from the page (no FileSystemFileHandle.createWritable); use a current Chromium, Firefox or Safari, the bundled model or another engine",
+      "storage",
+    );
+  }
   return (await storage.getDirectory()).getDirectoryHandle("models", { create: true });
 }
 
