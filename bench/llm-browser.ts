@@ -25,7 +25,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_PACK } from "../src/agent/packs/default-pack.ts";
 import { loadPromptPack } from "../src/agent/prompt-pack.ts";
-import type { ChatMessage } from "../src/llm/engine.ts";
+import type { ChatMessage } from "../src/ports/engine.ts";
 import { launchChromium } from "../tests/e2e/harness/browser.ts";
 import { startVite } from "../tests/e2e/harness/vite-server.ts";
 import { agentMessages, median, perToken, rates, round3 } from "./llm-measure.ts";

@@ -4,8 +4,8 @@
  */
 import { buildStepMessages } from "../src/agent/messages.ts";
 import { type PromptPack, renderSystemPrompt, taskFor } from "../src/agent/prompt-pack.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../src/exec/executor.ts";
-import type { ChatMessage } from "../src/llm/engine.ts";
+import type { ChatMessage } from "../src/ports/engine.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../src/ports/executor.ts";
 
 /** One generation, split at its first token. */
 export interface Timing {

@@ -20,9 +20,9 @@ import { join } from "node:path";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { DEFAULT_PACK } from "../src/agent/packs/default-pack.ts";
 import { loadPromptPack } from "../src/agent/prompt-pack.ts";
-import type { ChatMessage } from "../src/llm/engine.ts";
 import type { LlamaCppEngine } from "../src/llm/llamacpp/llamacpp-engine.ts";
 import { loadLlamaCppEngine } from "../src/llm/llamacpp/load.ts";
+import type { ChatMessage } from "../src/ports/engine.ts";
 import { writeTinyGguf } from "../tests/support/tiny-gguf.ts";
 import { agentMessages, median, perToken, rates, round3, type Timing } from "./llm-measure.ts";
 

@@ -21,15 +21,8 @@ export {
   TrajectoryFormatError,
   type TrajectoryStep,
 } from "./agent/trajectory.ts";
-export {
-  type CandidateResult,
-  type ExecutionError,
-  type ExecutionResult,
-  type Executor,
-  type ExecutorOptions,
-  REFERENCE_AUTHORIZED_IMPORTS,
-  type ShardSource,
-} from "./exec/executor.ts";
+export { OpenAIEngine, type OpenAIEngineOptions } from "./llm/openai/openai-engine.ts";
+export { ReplayEngine } from "./llm/replay/replay-engine.ts";
 export type {
   ChatMessage,
   Completion,
@@ -38,7 +31,14 @@ export type {
   GenerateRequest,
   GenerateResult,
   Usage,
-} from "./llm/engine.ts";
-export { EngineError } from "./llm/engine.ts";
-export { OpenAIEngine, type OpenAIEngineOptions } from "./llm/openai/openai-engine.ts";
-export { ReplayEngine } from "./llm/replay/replay-engine.ts";
+} from "./ports/engine.ts";
+export { EngineError } from "./ports/engine.ts";
+export {
+  type CandidateResult,
+  type ExecutionError,
+  type ExecutionResult,
+  type Executor,
+  type ExecutorOptions,
+  REFERENCE_AUTHORIZED_IMPORTS,
+  type ShardSource,
+} from "./ports/executor.ts";

@@ -3,11 +3,11 @@
  * read from disk, and llama.cpp running a GGUF file in this process. See docs/embedding.md.
  */
 import { resolve } from "node:path";
-import type { Executor, ShardSource } from "./exec/executor.ts";
 import {
   createNodeExecutor as createSandboxedExecutor,
   type NodeExecutorOptions,
 } from "./exec/node/node-executor.ts";
+import type { Executor, ShardSource } from "./ports/executor.ts";
 import { openShardFrom } from "./retrieval/open-shard.ts";
 import type { OpenShardOptions, Shard, ShardInfo } from "./retrieval/shard-reader.ts";
 

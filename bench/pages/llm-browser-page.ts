@@ -4,9 +4,9 @@
  * on the same prompts. Times are taken here, in the page, with performance.now().
  */
 import { type RawCompletionChunk, type RawCompletionParams, type StreamParams, Wllama } from "@wllama/wllama";
-import type { ChatMessage } from "../../src/llm/engine.ts";
 import { loadWllamaEngine } from "../../src/llm/wllama/load.ts";
 import type { WllamaEngine } from "../../src/llm/wllama/wllama-engine.ts";
+import type { ChatMessage } from "../../src/ports/engine.ts";
 import { microGgufUrl, wllamaWasmUrl } from "../../src/ui/local-models.ts";
 
 export interface Timing {

@@ -2,8 +2,9 @@
  * One action of one step: generate, parse, execute. The plain path (n = 1) lives here; self-consistent
  * action generation (n > 1) lives in sag.ts and returns the same ChosenAction.
  */
-import type { ExecutionResult, Executor } from "../exec/executor.ts";
-import type { ChatMessage, Engine, GenerateRequest, Usage } from "../llm/engine.ts";
+
+import type { ChatMessage, Engine, GenerateRequest, Usage } from "../ports/engine.ts";
+import type { ExecutionResult, Executor } from "../ports/executor.ts";
 import type { AgentEventListener } from "./events.ts";
 import { assistantText, type ParsedStep, parseStep, STOP_SEQUENCES } from "./parse.ts";
 import { type PromptPack, packRequestFields, renderTemplate } from "./prompt-pack.ts";

@@ -4,8 +4,9 @@
  * created once (lazily, from a factory) and reused across questions, questions are answered one at a
  * time (an executor holds one episode), and dispose() ends what the agent started.
  */
-import type { Executor, ExecutorOptions, ShardSource } from "../exec/executor.ts";
-import type { Engine } from "../llm/engine.ts";
+
+import type { Engine } from "../ports/engine.ts";
+import type { Executor, ExecutorOptions, ShardSource } from "../ports/executor.ts";
 import type { AgentEventListener } from "./events.ts";
 import { runAgent } from "./loop.ts";
 import { DEFAULT_PACK } from "./packs/default-pack.ts";

@@ -1,5 +1,5 @@
 /** The event stream of a run: the CLI trace and the page both render from these and nothing else. */
-import type { EngineInfo } from "../llm/engine.ts";
+import type { EngineInfo } from "../ports/engine.ts";
 import type { CandidateRecord, ExecutionRecord, Trajectory, VoteRecord } from "./trajectory.ts";
 
 export type AgentEvent =

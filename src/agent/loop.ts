@@ -2,8 +2,9 @@
  * The agent loop: step budget, final_answer, the fallback call when the budget is spent, cancellation,
  * and the event stream. Prompting, parsing, execution and voting live in their own modules.
  */
-import { type Executor, REFERENCE_AUTHORIZED_IMPORTS } from "../exec/executor.ts";
-import { addUsage, type ChatMessage, type Engine, type Usage } from "../llm/engine.ts";
+
+import { addUsage, type ChatMessage, type Engine, type Usage } from "../ports/engine.ts";
+import { type Executor, REFERENCE_AUTHORIZED_IMPORTS } from "../ports/executor.ts";
 import { type ChosenAction, type SamplingOptions, type StepContext, singleAction } from "./action.ts";
 import type { AgentEvent, AgentEventListener } from "./events.ts";
 import {

@@ -2,7 +2,7 @@
  * The message list the reference sends on each model call, built from the episode's memory.
  * Layout facts (students were fine-tuned on them): see ARCHITECTURE.md, "Protocol facts".
  */
-import type { ChatMessage, Role } from "../llm/engine.ts";
+import type { ChatMessage, Role } from "../ports/engine.ts";
 import { finalAnswerTask, type PromptPack, renderTemplate } from "./prompt-pack.ts";
 
 /** What one finished step contributes to later prompts. */

@@ -7,8 +7,9 @@
  * remaining ones could not change the outcome (same winner as full voting, see vote.ts), and identical
  * code runs once.
  */
-import type { CandidateResult } from "../exec/executor.ts";
-import { addUsage, type Usage } from "../llm/engine.ts";
+
+import { addUsage, type Usage } from "../ports/engine.ts";
+import type { CandidateResult } from "../ports/executor.ts";
 import {
   type ChosenAction,
   emitAction,

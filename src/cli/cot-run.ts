@@ -9,8 +9,8 @@ import { cotAnswer, cotTrajectory } from "../eval/cot.ts";
 import { readSource } from "../eval/node/read-source.ts";
 import { questionRecord, type RunRecord } from "../eval/record.ts";
 import type { Scorer } from "../eval/score.ts";
-import type { Executor } from "../exec/executor.ts";
-import type { Engine } from "../llm/engine.ts";
+import type { Engine } from "../ports/engine.ts";
+import type { Executor } from "../ports/executor.ts";
 import { openShardSearcher } from "../retrieval/open-shard.ts";
 import { formatRetrievedDocuments } from "../retrieval/search.ts";
 

@@ -3,12 +3,12 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { AgentOptions } from "../agent/loop.ts";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
-import { parseTrajectory } from "../agent/trajectory.ts";
+import { parseTrajectory, recordedCompletions } from "../agent/trajectory.ts";
 import { readSource } from "../eval/node/read-source.ts";
-import type { Engine } from "../llm/engine.ts";
 import { FleetEngine } from "../llm/fleet/fleet-engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
+import type { Engine } from "../ports/engine.ts";
 import { cliIo } from "./io.ts";
 import { createDownloadProgress } from "./progress.ts";
 
@@ -31,7 +31,7 @@ export interface EngineOptions {
 export async function engineFromOptions(options: EngineOptions): Promise<Engine> {
   if (options.replay) {
     const trajectory = parseTrajectory(await readSource(options.replay, "trajectory"));
-    return ReplayEngine.fromTrajectory(trajectory, options.replay);
+    return new ReplayEngine(recordedCompletions(trajectory), options.replay);
   }
   if (options.modelFile) {
     if (options.baseUrl) {

@@ -4,7 +4,7 @@
  * and the teacher continues from there. The reference keeps these prefixes as strings per question.
  */
 import { parse as parseYaml } from "yaml";
-import type { ChatMessage } from "../llm/engine.ts";
+import type { ChatMessage } from "../ports/engine.ts";
 
 /**
  * The chain-of-thought prompt, in this project's words (the reference's teacher_model.yaml can be loaded

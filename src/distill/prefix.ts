@@ -5,7 +5,7 @@
  * front of every completion, so the stored step reads prefix + continuation.
  */
 import type { ActionStrategy } from "../agent/loop.ts";
-import type { Engine } from "../llm/engine.ts";
+import type { Engine } from "../ports/engine.ts";
 
 export function prefixedEngine(engine: Engine, prefix: string): Engine {
   return {

@@ -5,7 +5,7 @@
  * last assistant step (the observation after final_answer is dropped).
  */
 import type { Trajectory } from "../agent/trajectory.ts";
-import type { ChatMessage } from "../llm/engine.ts";
+import type { ChatMessage } from "../ports/engine.ts";
 
 export interface SftExample {
   messages: ChatMessage[];

@@ -8,7 +8,7 @@
  * itself is distill/first-thought.ts's cotMessages (the teacher's FTP call is the same request).
  */
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../agent/trajectory.ts";
-import type { ChatMessage, EngineInfo, Usage } from "../llm/engine.ts";
+import type { ChatMessage, EngineInfo, Usage } from "../ports/engine.ts";
 import type { TaskKind } from "./benchmark.ts";
 
 /** The pack name CoT records carry (and `sft export --cot` looks for). */

@@ -5,7 +5,7 @@
  * {explanation, score}. The prompt is this project's wording of those criteria. The judge is any Engine
  * (an OpenAI-compatible server the user names): nothing is sent anywhere else.
  */
-import type { Engine } from "../llm/engine.ts";
+import type { Engine } from "../ports/engine.ts";
 
 export interface JudgeVerdict {
   correct: boolean;

@@ -6,7 +6,7 @@
  * Everything with a side effect is injected: where records go, the engine side of a question, the
  * executors, progress and notices. DOM- and Node-free.
  */
-import type { Executor } from "../exec/executor.ts";
+import type { Executor } from "../ports/executor.ts";
 import { type Benchmark, type BenchmarkExample, selectExamples } from "./benchmark.ts";
 import type { RunRecord } from "./record.ts";
 import { buildReport, type RunReport } from "./report.ts";

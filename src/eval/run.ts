@@ -4,7 +4,7 @@
  * work). A failed, throwing or cancelled question stops the run and is not recorded, so a resume
  * retries it.
  */
-import type { Executor } from "../exec/executor.ts";
+import type { Executor } from "../ports/executor.ts";
 import type { BenchmarkExample } from "./benchmark.ts";
 import type { RunRecord } from "./record.ts";
 

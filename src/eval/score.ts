@@ -1,5 +1,5 @@
 /** Scoring one prediction against its gold answer, by task kind; factual answers optionally by an LLM judge. */
-import type { Engine } from "../llm/engine.ts";
+import type { Engine } from "../ports/engine.ts";
 import type { TaskKind } from "./benchmark.ts";
 import { exactMatch, f1Score } from "./factual.ts";
 import { judgeAnswer } from "./judge.ts";

@@ -1,2 +1,2 @@
-export * from "./executor.ts";
+export * from "../ports/executor.ts";
 export { createNodeExecutor, type NodeExecutorOptions } from "./node/node-executor.ts";

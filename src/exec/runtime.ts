@@ -4,7 +4,6 @@
  */
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
-import { formatRetrievedDocuments, type PassageSearcher } from "../retrieval/search.ts";
 import { PRELUDE_PY } from "./python/prelude.generated.ts";
 
 export interface RuntimeConfig {
@@ -26,8 +25,11 @@ export interface RawResult {
 }
 
 export interface RuntimeDeps {
-  /** The retrieval behind web_search; absent -> web_search raises with `searchUnavailable`. */
-  searcher?: PassageSearcher;
+  /**
+   * web_search: the observation text for (query, k), in the reference layout (retrieval's
+   * webSearchOver); absent -> web_search raises with `searchUnavailable`.
+   */
+  webSearch?: (query: string, k: number) => string;
   /** Why web_search is unavailable (shown to the model). */
   searchUnavailable?: string;
   /**
@@ -153,13 +155,13 @@ export class PythonRuntime implements RuntimeApi {
 
   /** Called synchronously from Python's web_search; answers JSON so Python never sees a JS object. */
   private search(query: string, k: number): string {
-    const searcher = this.deps.searcher;
-    if (!searcher) {
+    const webSearch = this.deps.webSearch;
+    if (!webSearch) {
       const why = this.deps.searchUnavailable ?? "no Wikipedia shard is configured for this executor";
       return JSON.stringify({ ok: false, error: why });
     }
     try {
-      return JSON.stringify({ ok: true, text: formatRetrievedDocuments(searcher.search(query, k)) });
+      return JSON.stringify({ ok: true, text: webSearch(query, k) });
     } catch (err) {
       return JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) });
     }

@@ -13,8 +13,14 @@
  * the next result's `notice` says that instead.
  */
 import type { Remote } from "comlink";
-import type { CandidateResult, ExecutionResult, Executor, ExecutorOptions, RunOptions } from "./executor.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "./executor.ts";
+import type {
+  CandidateResult,
+  ExecutionResult,
+  Executor,
+  ExecutorOptions,
+  RunOptions,
+} from "../ports/executor.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../ports/executor.ts";
 import type { RawResult, RuntimeApi, RuntimeConfig } from "./runtime.ts";
 
 export interface WorkerConnection {

@@ -7,7 +7,7 @@
  * Jinja's defaults, use a different path in src/agent/prompt-pack.ts).
  */
 import { Template } from "@huggingface/jinja";
-import { type ChatMessage, EngineError } from "./engine.ts";
+import { type ChatMessage, EngineError } from "../ports/engine.ts";
 
 /** Special-token strings a template may refer to (transformers passes them as variables too). */
 export interface TemplateTokens {

@@ -3,7 +3,7 @@
  * on disk (Node only: node:fs is imported lazily so this module stays loadable in a browser worker).
  * A path may name the shard directory or the shard file inside it.
  */
-import type { ShardSource } from "../exec/executor.ts";
+import type { ShardSource } from "../ports/executor.ts";
 import type { PassageSearcher } from "./search.ts";
 import { SHARD_FILE_NAME, ShardFormatError } from "./shard-format.ts";
 import { type OpenShardOptions, openShard, type Shard } from "./shard-reader.ts";

@@ -1,22 +1,10 @@
 /**
- * What the agent needs from retrieval: a searcher over passages, and the reference observation layout.
- * The shard format, tokenizer and BM25 index live beside this file and implement PassageSearcher.
+ * The reference `web_search` observation layout over a searcher (the port, src/ports/searcher.ts). The
+ * shard format, tokenizer and BM25 index live beside this file and implement PassageSearcher.
  */
+import type { Passage, PassageSearcher, SearchHit } from "../ports/searcher.ts";
 
-export interface Passage {
-  title: string;
-  text: string;
-}
-
-export interface SearchHit extends Passage {
-  /** Position of the passage in its shard. */
-  id: number;
-  score: number;
-}
-
-export interface PassageSearcher {
-  search(query: string, k: number): SearchHit[];
-}
+export type { Passage, PassageSearcher, SearchHit };
 
 /** The passage as the reference retriever shows it: a quoted title line, then the text (wiki-18 `contents`). */
 export function passageContents(passage: Passage): string {
@@ -27,6 +15,14 @@ export function passageContents(passage: Passage): string {
  * The reference `web_search` observation: a header, then per passage a separator line with its
  * index (from 0) and score, then the passage contents.
  */
+/**
+ * `web_search` as the Python runtime calls it (query, k) -> observation text: what a worker host wires
+ * into the runtime, so the runtime itself knows nothing of retrieval.
+ */
+export function webSearchOver(searcher: PassageSearcher): (query: string, k: number) => string {
+  return (query, k) => formatRetrievedDocuments(searcher.search(query, k));
+}
+
 export function formatRetrievedDocuments(hits: readonly SearchHit[]): string {
   let out = "\nRetrieved documents:";
   hits.forEach((hit, i) => {

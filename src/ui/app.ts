@@ -6,10 +6,10 @@
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
 import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
-import type { Executor, ExecutorOptions } from "../exec/executor.ts";
 import { findCatalogModel } from "../llm/catalog.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import { checkWebGPU } from "../llm/webllm/webgpu.ts";
+import type { Executor, ExecutorOptions } from "../ports/executor.ts";
 import { type ActiveShard, AgentSession, isLocal } from "./agent-session.ts";
 import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";

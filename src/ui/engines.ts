@@ -4,13 +4,13 @@
  * and made fresh. Both local engines' code is imported only when picked: web-llm is megabytes, wllama
  * hundreds of KB, and neither belongs in the page's first load.
  */
-import type { Trajectory } from "../agent/trajectory.ts";
+import { recordedCompletions, type Trajectory } from "../agent/trajectory.ts";
 import { findCatalogModel } from "../llm/catalog.ts";
-import type { Engine } from "../llm/engine.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import type { LoadProgress } from "../llm/webllm/webllm-engine.ts";
+import type { Engine } from "../ports/engine.ts";
 import { findLocalModel, wllamaWasmUrl } from "./local-models.ts";
 import type { EngineChoice } from "./settings.ts";
 
@@ -51,7 +51,7 @@ export class EngineProvider {
             "replay: pick a trajectory file (a run saved with “Save trajectory” or `pocket-agent ask --save`)",
           );
         }
-        return ReplayEngine.fromTrajectory(request.replay.trajectory, request.replay.name);
+        return new ReplayEngine(recordedCompletions(request.replay.trajectory), request.replay.name);
       case "openai":
         return new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey });
       case "webllm":

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecutionResult, RunOptions } from "../../src/exec/executor.ts";
+import type { ExecutionResult, RunOptions } from "../../src/ports/executor.ts";
 import { launchChromium, openPage } from "./harness/browser.ts";
 import { ESCAPE_ATTEMPTS } from "./harness/escape-battery.ts";
 import type { ExecutorHarness } from "./harness/pages/executor-page.ts";

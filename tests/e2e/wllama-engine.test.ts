@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GenerateResult } from "../../src/llm/engine.ts";
+import type { GenerateResult } from "../../src/ports/engine.ts";
 import { launchChromium, openPage } from "./harness/browser.ts";
 import type { PlainRequest, WllamaHarness } from "./harness/pages/wllama-page.ts";
 import { type RunningVite, startVite } from "./harness/vite-server.ts";

@@ -11,7 +11,7 @@ import { DEFAULT_PACK } from "../../src/agent/packs/default-pack.ts";
 import { renderSystemPrompt } from "../../src/agent/prompt-pack.ts";
 import { parseRecords } from "../../src/eval/record.ts";
 import type { RunReport } from "../../src/eval/report.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/exec/executor.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/ports/executor.ts";
 import { SHARD_FILE_NAME } from "../../src/retrieval/shard-format.ts";
 import { buildShardBytes } from "../../src/retrieval/shard-writer.ts";
 import { runCli } from "../support/cli.ts";

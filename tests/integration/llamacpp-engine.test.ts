@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatMessage, EngineError } from "../../src/llm/engine.ts";
 import { type LlamaCppEngine, loadLlamaCppEngine } from "../../src/llm/llamacpp/index.ts";
+import { type ChatMessage, EngineError } from "../../src/ports/engine.ts";
 import { TINY_MODEL, tinyVocabulary, writeTinyGguf } from "../support/tiny-gguf.ts";
 
 let dir: string;

@@ -12,7 +12,7 @@ import { DEFAULT_PACK } from "../../src/agent/packs/default-pack.ts";
 import { loadPromptPack, renderSystemPrompt, taskFor } from "../../src/agent/prompt-pack.ts";
 import { loadCotPrompt } from "../../src/distill/first-thought.ts";
 import { parseRecords } from "../../src/eval/record.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/exec/executor.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../../src/ports/executor.ts";
 import { runCli } from "../support/cli.ts";
 import { startTestServer, type TestServer } from "../support/openai-test-server.ts";
 import { SHARED, sharedText } from "../support/shared.ts";

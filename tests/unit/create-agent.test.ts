@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.ts";
-import type { ExecutionResult, Executor, ExecutorOptions } from "../../src/exec/executor.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import type { ExecutionResult, Executor, ExecutorOptions } from "../../src/ports/executor.ts";
 
 const ANSWER = "Thought: compute.\n```py\nfinal_answer(392)\n```<end_code>";
 

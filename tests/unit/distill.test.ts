@@ -13,8 +13,8 @@ import {
 } from "../../src/distill/first-thought.ts";
 import { firstStepPrefixStrategy, prefixedEngine } from "../../src/distill/prefix.ts";
 import { SftExportError, toSftExample } from "../../src/distill/sft.ts";
-import type { ExecutionResult, Executor } from "../../src/exec/executor.ts";
-import type { Engine, GenerateRequest } from "../../src/llm/engine.ts";
+import type { Engine, GenerateRequest } from "../../src/ports/engine.ts";
+import type { ExecutionResult, Executor } from "../../src/ports/executor.ts";
 import { sharedText } from "../support/shared.ts";
 import { fakeTrajectory } from "../support/trajectory.ts";
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Benchmark, BenchmarkExample } from "../../src/eval/benchmark.ts";
 import { questionRecord, type RunRecord } from "../../src/eval/record.ts";
 import { type BenchmarkRun, type RunOutput, runBenchmark } from "../../src/eval/run-benchmark.ts";
-import type { Executor } from "../../src/exec/executor.ts";
+import type { Executor } from "../../src/ports/executor.ts";
 import { fakeTrajectory } from "../support/trajectory.ts";
 
 const examples: BenchmarkExample[] = [1, 2, 3, 4].map((i) => ({

@@ -4,7 +4,7 @@ import type { Trajectory } from "../../src/agent/trajectory.ts";
 import type { BenchmarkExample } from "../../src/eval/benchmark.ts";
 import type { RunRecord } from "../../src/eval/record.ts";
 import { runQuestions } from "../../src/eval/run.ts";
-import type { Executor } from "../../src/exec/executor.ts";
+import type { Executor } from "../../src/ports/executor.ts";
 
 const examples: BenchmarkExample[] = Array.from({ length: 7 }, (_, i) => ({
   id: String(i),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Engine, EngineError, type GenerateRequest } from "../../src/llm/engine.ts";
 import { FleetEngine } from "../../src/llm/fleet/fleet-engine.ts";
+import { type Engine, EngineError, type GenerateRequest } from "../../src/ports/engine.ts";
 
 /** A server stand-in: answers with its name after `delayMs`, or fails as told. */
 function server(name: string, behaviour: { fail?: EngineError; delayMs?: number; tokens?: boolean } = {}) {

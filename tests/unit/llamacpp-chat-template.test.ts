@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { renderChatPrompt } from "../../src/llm/chat-template.ts";
-import type { ChatMessage } from "../../src/llm/engine.ts";
+import type { ChatMessage } from "../../src/ports/engine.ts";
 import { QWEN25_CHAT_TEMPLATE } from "../support/qwen25-chat-template.ts";
 
 const render = (messages: ChatMessage[]) => renderChatPrompt(QWEN25_CHAT_TEMPLATE, messages);

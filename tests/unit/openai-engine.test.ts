@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineError } from "../../src/llm/engine.ts";
 import { OpenAIEngine } from "../../src/llm/openai/openai-engine.ts";
+import { EngineError } from "../../src/ports/engine.ts";
 import { startTestServer, type TestServer } from "../support/openai-test-server.ts";
 
 let server: TestServer | undefined;

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PACK } from "../../src/agent/packs/default-pack.ts";
-import type { Executor, ExecutorOptions } from "../../src/exec/executor.ts";
-import type { Engine } from "../../src/llm/engine.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import type { Engine } from "../../src/ports/engine.ts";
+import type { Executor, ExecutorOptions } from "../../src/ports/executor.ts";
 import { type ActiveShard, AgentSession, type AgentSessionDeps } from "../../src/ui/agent-session.ts";
 import type { RunSettings } from "../../src/ui/settings.ts";
 

@@ -4,9 +4,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PACK } from "../../src/agent/packs/default-pack.ts";
-import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
-import type { Executor } from "../../src/exec/executor.ts";
+import {
+  recordedCompletions,
+  TRAJECTORY_SCHEMA,
+  TRAJECTORY_VERSION,
+  type Trajectory,
+} from "../../src/agent/trajectory.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import type { Executor } from "../../src/ports/executor.ts";
 import { AgentSession } from "../../src/ui/agent-session.ts";
 import type { ReplaySource } from "../../src/ui/engines.ts";
 import { describeReplay, ReplayMismatchError, replaySettings } from "../../src/ui/replay-plan.ts";
@@ -79,7 +84,7 @@ describe("AgentSession with a replay", () => {
   function session(executors: string[]) {
     return new AgentSession({
       engines: {
-        get: async (_choice, request) => ReplayEngine.fromTrajectory(request.replay!.trajectory),
+        get: async (_choice, request) => new ReplayEngine(recordedCompletions(request.replay!.trajectory)),
       },
       createExecutor: async () => {
         executors.push("started");

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { runAgent } from "../../src/agent/loop.ts";
-import type { CandidateResult, ExecutionResult, Executor } from "../../src/exec/executor.ts";
-import type { EngineInfo } from "../../src/llm/engine.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import type { EngineInfo } from "../../src/ports/engine.ts";
+import type { CandidateResult, ExecutionResult, Executor } from "../../src/ports/executor.ts";
 import { formatRetrievedDocuments } from "../../src/retrieval/search.ts";
 import { formatBytes, ProgressBar } from "../../src/ui/progress-bar.ts";
 import { passageId, stepId, TraceView } from "../../src/ui/trace-view.ts";

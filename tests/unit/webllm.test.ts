@@ -8,13 +8,13 @@ import type {
 import { prebuiltAppConfig } from "@mlc-ai/web-llm";
 import { describe, expect, it } from "vitest";
 import { runAgent } from "../../src/agent/loop.ts";
-import type { Executor } from "../../src/exec/executor.ts";
-import { EngineError } from "../../src/llm/engine.ts";
 import { explainLoadFailure, loadWebLLMEngine } from "../../src/llm/webllm/load.ts";
 import { chatConfigUrl, customModelRecord, resolveModel } from "../../src/llm/webllm/model-config.ts";
 import { SUGGESTED_WEBLLM_MODELS } from "../../src/llm/webllm/models.ts";
 import { checkWebGPU } from "../../src/llm/webllm/webgpu.ts";
 import { type MLCEngineLike, toWebLLMMessages, WebLLMEngine } from "../../src/llm/webllm/webllm-engine.ts";
+import { EngineError } from "../../src/ports/engine.ts";
+import type { Executor } from "../../src/ports/executor.ts";
 
 type Request = ChatCompletionRequestNonStreaming | ChatCompletionRequestStreaming;
 

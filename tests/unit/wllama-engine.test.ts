@@ -4,9 +4,9 @@
  */
 import type { RawCompletionChunk, RawCompletionParams, RawCompletionResponse } from "@wllama/wllama";
 import { describe, expect, it } from "vitest";
-import { EngineError } from "../../src/llm/engine.ts";
 import { defaultThreads } from "../../src/llm/wllama/load.ts";
 import { WllamaEngine, type WllamaRuntime } from "../../src/llm/wllama/wllama-engine.ts";
+import { EngineError } from "../../src/ports/engine.ts";
 import { QWEN25_CHAT_TEMPLATE } from "../support/qwen25-chat-template.ts";
 
 type Params = RawCompletionParams & { onData?: (chunk: RawCompletionChunk) => void; cache_prompt?: boolean };

@@ -23,7 +23,7 @@ import { parseBenchmark } from "../../eval/benchmark.ts";
 import { COT_PACK_PREFIX } from "../../eval/cot.ts";
 import { readSource } from "../../eval/node/read-source.ts";
 import { type FirstThoughtRecord, parseRecords, questionRecord, recordLine } from "../../eval/record.ts";
-import { REFERENCE_AUTHORIZED_IMPORTS } from "../../exec/executor.ts";
+import { REFERENCE_AUTHORIZED_IMPORTS } from "../../ports/executor.ts";
 import {
   addRunOptions,
   type BenchmarkRunOptions,

@@ -9,7 +9,7 @@
  * says so.
  */
 import type { Remote } from "comlink";
-import type { Executor, ExecutorOptions, ShardSource } from "../executor.ts";
+import type { Executor, ExecutorOptions, ShardSource } from "../../ports/executor.ts";
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
 import { RUNTIME_METHODS } from "../serve-runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";

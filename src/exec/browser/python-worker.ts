@@ -13,6 +13,7 @@
  */
 
 import { openShardSearcher } from "../../retrieval/open-shard.ts";
+import { webSearchOver } from "../../retrieval/search.ts";
 import { lockNetworkPrimitives, PythonRuntime, type RuntimeDeps } from "../runtime.ts";
 import { callServed, serveRuntime } from "../serve-runtime.ts";
 import type {
@@ -78,11 +79,11 @@ function requestPackage(name: string): Promise<{ zip: Uint8Array; requires: stri
 async function openSearcher(
   shard: Uint8Array | undefined,
   shardError: string | undefined,
-): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
+): Promise<Pick<RuntimeDeps, "webSearch" | "searchUnavailable">> {
   if (shardError) return { searchUnavailable: `the shard could not be opened (${shardError})` };
   if (!shard) return {};
   try {
-    return { searcher: await openShardSearcher({ bytes: shard }) };
+    return { webSearch: webSearchOver(await openShardSearcher({ bytes: shard })) };
   } catch (err) {
     return {
       searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,

@@ -15,8 +15,9 @@ import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import type { PyodideAPI } from "pyodide";
-import type { PassageSearcher } from "../../retrieval/search.ts";
-import type { ShardSource } from "../executor.ts";
+import type { ShardSource } from "../../ports/executor.ts";
+import type { PassageSearcher } from "../../ports/searcher.ts";
+import { webSearchOver } from "../../retrieval/search.ts";
 import { BrokenPackagesError, type PackageFolder } from "../packages.ts";
 import { PythonRuntime, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
 import { type ServedRuntime, serveRuntime } from "../serve-runtime.ts";
@@ -57,7 +58,7 @@ confineFileDescriptors();
 
 type OpenSearcher = (source: ShardSource) => Promise<PassageSearcher> | PassageSearcher;
 
-async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUnavailable">> {
+async function openSearcher(): Promise<Pick<RuntimeDeps, "webSearch" | "searchUnavailable">> {
   if (!data.shard) return {};
   try {
     let open: OpenSearcher;
@@ -72,7 +73,7 @@ async function openSearcher(): Promise<Pick<RuntimeDeps, "searcher" | "searchUna
     } else {
       open = (await import("../../retrieval/open-shard.ts")).openShardSearcher;
     }
-    return { searcher: await open(data.shard) };
+    return { webSearch: webSearchOver(await open(data.shard)) };
   } catch (err) {
     return {
       searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,

@@ -10,7 +10,7 @@ import {
   type EngineInfo,
   type GenerateRequest,
   type GenerateResult,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
 
 export interface FleetOptions {
   /** How long a server that failed is avoided, ms (default 30 s); it is still tried when all are down. */

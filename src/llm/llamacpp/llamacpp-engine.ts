@@ -11,7 +11,6 @@
  * same logits however the prefix got into the cache: the same request and seed give the same text.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { renderChatPrompt } from "../chat-template.ts";
 import {
   type Completion,
   type Engine,
@@ -19,7 +18,8 @@ import {
   type EngineInfo,
   type GenerateRequest,
   type GenerateResult,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
+import { renderChatPrompt } from "../chat-template.ts";
 import { CompletionText } from "./completion-text.ts";
 import { PrefixCache, type PrefixStats } from "./prefix-cache.ts";
 

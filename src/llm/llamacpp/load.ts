@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { EngineError } from "../engine.ts";
+import { EngineError } from "../../ports/engine.ts";
 import { LlamaCppEngine } from "./llamacpp-engine.ts";
 
 export interface LlamaCppLoadOptions {

@@ -13,7 +13,7 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type Usage,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
 import { readServerSentEvents } from "./sse.ts";
 
 export interface OpenAIEngineOptions {

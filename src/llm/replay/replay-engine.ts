@@ -1,15 +1,15 @@
 /**
  * Plays recorded completions back in order, deterministically: for tests, demos and re-running a saved
- * trajectory. Its info says it is a replay, and every trace and page that shows a run must say so too.
+ * trajectory (its recorded completions: recordedCompletions in src/agent/trajectory.ts). Its info says
+ * it is a replay, and every trace and page that shows a run must say so too.
  */
-import { recordedCompletions, type Trajectory } from "../../agent/trajectory.ts";
 import {
   type Engine,
   EngineError,
   type EngineInfo,
   type GenerateRequest,
   type GenerateResult,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
 import { cutAtStop } from "../stop.ts";
 
 export class ReplayEngine implements Engine {
@@ -22,10 +22,6 @@ export class ReplayEngine implements Engine {
     source = "recorded completions",
   ) {
     this.info = { kind: "replay", label: `replay of ${source}`, isReplay: true, supportsN: true };
-  }
-
-  static fromTrajectory(trajectory: Trajectory, source = "a saved trajectory"): ReplayEngine {
-    return new ReplayEngine(recordedCompletions(trajectory), source);
   }
 
   get remaining(): number {

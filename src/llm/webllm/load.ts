@@ -4,7 +4,7 @@
  * probing the URLs web-llm fetched: web-llm itself only says "Request failed".
  */
 import { CreateWebWorkerMLCEngine, type MLCEngineConfig } from "@mlc-ai/web-llm";
-import { EngineError } from "../engine.ts";
+import { EngineError } from "../../ports/engine.ts";
 import { chatConfigUrl, type ModelChoice, resolveModel } from "./model-config.ts";
 import { checkWebGPU, type GpuNavigator } from "./webgpu.ts";
 import {

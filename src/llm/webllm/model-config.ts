@@ -3,7 +3,7 @@
  * compiled with MLC (weights folder URL + model library .wasm URL).
  */
 import { type AppConfig, type ModelRecord, prebuiltAppConfig } from "@mlc-ai/web-llm";
-import { EngineError } from "../engine.ts";
+import { EngineError } from "../../ports/engine.ts";
 import { DEFAULT_WEBLLM_MODEL } from "./models.ts";
 
 export { DEFAULT_WEBLLM_MODEL };

@@ -3,7 +3,7 @@
  * whose GPU process offers no adapter (blocklisted driver, headless without the flag, no GPU), fails here
  * with a message the page can show as is, instead of after a multi-gigabyte download.
  */
-import { EngineError } from "../engine.ts";
+import { EngineError } from "../../ports/engine.ts";
 
 /** The slice of `navigator` the check reads (injectable so tests can describe any browser). */
 export interface GpuNavigator {

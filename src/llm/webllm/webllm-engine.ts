@@ -25,7 +25,7 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type Usage,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
 import { cutAtStop } from "../stop.ts";
 
 /** What the adapter uses of a web-llm engine (WebWorkerMLCEngine in the page, a fake in unit tests). */

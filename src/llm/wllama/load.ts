@@ -11,8 +11,9 @@
  * Threads: wllama ships one .wasm that runs single-threaded, or multi-threaded with pthreads when the
  * page is cross-origin isolated (SharedArrayBuffer) and 2 threads or more are asked for.
  */
+
+import { EngineError } from "../../ports/engine.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
-import { EngineError } from "../engine.ts";
 import {
   ensureModel,
   type ModelDirectory,

@@ -16,7 +16,6 @@
  *   Consecutive agent steps reuse the prompt prefix they share the same way.
  */
 import type { RawCompletionChunk, RawCompletionParams, RawCompletionResponse } from "@wllama/wllama";
-import { renderChatPrompt } from "../chat-template.ts";
 import {
   type Completion,
   type Engine,
@@ -25,7 +24,8 @@ import {
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
-} from "../engine.ts";
+} from "../../ports/engine.ts";
+import { renderChatPrompt } from "../chat-template.ts";
 
 /**
  * What the adapter uses of a loaded Wllama (the real one in the page, a fake in unit tests). createCompletion

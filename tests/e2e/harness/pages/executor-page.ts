@@ -6,7 +6,7 @@ import {
   canInterrupt,
   createBrowserExecutor,
 } from "../../../../src/exec/browser/browser-executor.ts";
-import type { ExecutionResult, RunOptions } from "../../../../src/exec/executor.ts";
+import type { ExecutionResult, RunOptions } from "../../../../src/ports/executor.ts";
 
 export interface ExecutorHarness {
   isolated: boolean;

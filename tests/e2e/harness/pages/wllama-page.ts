@@ -5,13 +5,13 @@
  */
 
 import { findCatalogModel } from "../../../../src/llm/catalog.ts";
-import type { GenerateRequest, GenerateResult } from "../../../../src/llm/engine.ts";
 import { loadWllamaEngine } from "../../../../src/llm/wllama/load.ts";
 import type {
   WllamaEngine,
   WllamaPromptStats,
   WllamaTimings,
 } from "../../../../src/llm/wllama/wllama-engine.ts";
+import type { GenerateRequest, GenerateResult } from "../../../../src/ports/engine.ts";
 import { microGgufUrl, wllamaWasmUrl } from "../../../../src/ui/local-models.ts";
 
 const MICRO_SHA256 = findCatalogModel("micro")?.sha256;
