@@ -193,12 +193,35 @@ export async function pickReplay(page: Page, path: string): Promise<void> {
 }
 
 /** Types the question, presses Ask and waits for the run to end; returns the run's status. */
+/**
+ * Asks and waits for the run's end: its status line in the trace, or an error shown before any run
+ * began (then ""). The previous run's status line is removed first, since the page now does work (the
+ * history record) before it clears the trace and the error box, and neither may be taken for this run's.
+ */
 export async function ask(page: Page, question: string, timeout = 120_000): Promise<string> {
   await page.fill("#question", question);
+  await page.evaluate(() => {
+    for (const old of document.querySelectorAll("#trace .run-status")) old.remove();
+    // Likewise the last error: only one the page shows for this question counts.
+    const error = document.getElementById("error");
+    if (error) error.hidden = true;
+  });
   await page.click("#ask");
-  const status = page.locator("#trace .run-status");
-  await status.waitFor({ timeout });
-  return (await status.getAttribute("data-status")) ?? "";
+  // The status line appears with the run's last event; the page shows its error and leaves the busy
+  // state a moment later, so both are waited for.
+  await page.waitForFunction(
+    () =>
+      document.body.dataset["busy"] === "false" &&
+      (document.querySelector("#trace .run-status") !== null || !document.getElementById("error")?.hidden),
+    undefined,
+    { timeout },
+  );
+  return (
+    (await page
+      .locator("#trace .run-status")
+      .getAttribute("data-status")
+      .catch(() => null)) ?? ""
+  );
 }
 
 export async function observation(page: Page, step: number) {
