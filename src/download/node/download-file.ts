@@ -15,6 +15,9 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { formatBytes } from "../../util/format-bytes.ts";
+import { parseContentRange, readResumeReply } from "../resume.ts";
+
+export { parseContentRange };
 
 export type DigestAlgorithm = "sha256" | "sha1" | "md5";
 
@@ -95,32 +98,22 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     throw requestFailure(url, error, signal);
   }
 
-  let total: number | undefined;
-  if (response.status === 416 && start > 0) {
-    // Nothing after our offset: the part already holds the whole file (it was cut before the rename).
-    await response.body?.cancel();
-    total = start;
-  } else if (response.status === 206 && start > 0) {
-    const range = parseContentRange(response.headers.get("content-range"));
-    if (range?.start !== start) {
-      await response.body?.cancel();
-      throw new DownloadError(
-        `${url}: the server resumed at the wrong offset; delete ${part} and retry`,
-        "http",
-      );
-    }
-    total = range.total;
-  } else if (response.ok) {
-    start = 0; // a full body: the server ignored the range, or the file changed (If-Range)
-    const length = Number(response.headers.get("content-length"));
-    total = Number.isFinite(length) && length > 0 ? length : undefined;
-  } else {
-    await response.body?.cancel();
+  const reply = readResumeReply(response, start);
+  if (reply.kind !== "resume" && reply.kind !== "restart") await response.body?.cancel();
+  if (reply.kind === "wrong-offset") {
     throw new DownloadError(
-      `${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+      `${url}: the server resumed at the wrong offset; delete ${part} and retry`,
       "http",
     );
   }
+  if (reply.kind === "error") {
+    throw new DownloadError(
+      `${url}: HTTP ${reply.status}${reply.statusText ? ` ${reply.statusText}` : ""}`,
+      "http",
+    );
+  }
+  if (reply.kind === "restart") start = 0;
+  const total = reply.total;
 
   const needed = (total ?? options.expectedBytes ?? 0) - start;
   const free = await (options.freeBytes ?? freeBytesOf)(dirname(destination));
@@ -143,7 +136,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const report = () =>
     options.onProgress?.({ receivedBytes: received, totalBytes: total, resumedFromBytes: start });
   report();
-  if (response.status !== 416 && response.body) {
+  if (reply.kind !== "complete" && response.body) {
     const file = await open(part, start > 0 ? "a" : "w");
     try {
       const reader = response.body.getReader();
@@ -183,13 +176,6 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   await rename(part, destination);
   await rm(partInfo, { force: true });
   return { path: destination, bytes: received, digest: { algorithm, hex }, resumedFromBytes: start };
-}
-
-/** `bytes 100-199/1000` → start 100, total 1000 (total absent for `*`). */
-export function parseContentRange(header: string | null): { start: number; total?: number } | undefined {
-  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header?.trim() ?? "");
-  if (!match) return undefined;
-  return { start: Number(match[1]), total: match[2] === "*" ? undefined : Number(match[2]) };
 }
 
 function requestFailure(url: string, error: unknown, signal: AbortSignal | undefined): DownloadError {

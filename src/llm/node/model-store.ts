@@ -14,6 +14,7 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DownloadProgress, downloadFile } from "../../download/node/download-file.ts";
+import { hubUrl } from "../../download/resume.ts";
 import { type CatalogModel, findCatalogModel, MODEL_CATALOG } from "../catalog.ts";
 
 /** The package root: bundled models and packs are found relative to it, in a checkout and when installed. */
@@ -108,18 +109,13 @@ export async function pullCatalogModel(entry: CatalogModel, options: StoreOption
     }
     return path;
   }
-  await download(hubUrl(entry.url, options.env), path, entry, options);
+  await download(hubUrlFromEnv(entry.url, options.env), path, entry, options);
   return path;
 }
 
-/**
- * A catalog URL with its Hugging Face host replaced by `$HF_ENDPOINT` when that is set: the variable
- * Hugging Face's own tools read, so a mirror or a local server serves the same paths.
- */
-export function hubUrl(url: string, env: NodeJS.ProcessEnv = process.env): string {
-  const endpoint = env["HF_ENDPOINT"]?.replace(/\/+$/, "");
-  const hub = "https://huggingface.co";
-  return endpoint && url.startsWith(`${hub}/`) ? endpoint + url.slice(hub.length) : url;
+/** A catalog URL with its Hugging Face host replaced by `$HF_ENDPOINT` (Hugging Face's own tools read it). */
+export function hubUrlFromEnv(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  return hubUrl(url, env["HF_ENDPOINT"]);
 }
 
 export interface InstalledModel {

@@ -27,11 +27,15 @@
  * DOM-free: the directory, fetch and the quota come in as parameters (the page passes OPFS and the
  * browser's own), so unit tests run this in Node with an in-memory directory.
  */
+
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { hubUrl, parseContentRange, readResumeReply } from "../../download/resume.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
 
 /** The parts of an OPFS directory handle this module uses (FileSystemDirectoryHandle has them all). */
+export { hubUrl, parseContentRange };
+
 export interface ModelDirectory {
   getFileHandle(name: string, options?: { create?: boolean }): Promise<ModelFileHandle>;
   removeEntry(name: string): Promise<void>;
@@ -132,13 +136,6 @@ interface PartRecord {
   validator?: string;
 }
 
-/** The Hugging Face host of a catalog URL replaced by a mirror (the page's HF_ENDPOINT), when one is set. */
-export function hubUrl(url: string, endpoint: string | undefined): string {
-  const hub = "https://huggingface.co";
-  const mirror = endpoint?.trim().replace(/\/+$/, "");
-  return mirror && url.startsWith(`${hub}/`) ? mirror + url.slice(hub.length) : url;
-}
-
 /** The OPFS folder the page keeps its downloaded models in. */
 export async function opfsModelDirectory(): Promise<ModelDirectory> {
   const storage = globalThis.navigator?.storage;
@@ -229,33 +226,23 @@ async function download(options: ModelDownloadOptions): Promise<StoredModel> {
     );
   }
 
-  let total: number | undefined;
-  if (response.status === 416 && start > 0) {
-    // Nothing after our offset: the part holds the whole file already (cut before it was moved in place).
-    await response.body?.cancel();
-    total = start;
-  } else if (response.status === 206 && start > 0) {
-    const range = parseContentRange(response.headers.get("content-range"));
-    if (range?.start !== start) {
-      await response.body?.cancel();
-      await removeStoredModel(directory, fileName);
-      throw new ModelDownloadError(
-        `${url}: the server resumed at the wrong offset; the part was deleted, ask again to download afresh`,
-        "http",
-      );
-    }
-    total = range.total;
-  } else if (response.ok) {
-    start = 0; // a whole body: the server ignored the range, or the file changed upstream (If-Range)
-    const length = Number(response.headers.get("content-length"));
-    total = Number.isFinite(length) && length > 0 ? length : undefined;
-  } else {
-    await response.body?.cancel();
+  const reply = readResumeReply(response, start);
+  if (reply.kind !== "resume" && reply.kind !== "restart") await response.body?.cancel();
+  if (reply.kind === "wrong-offset") {
+    await removeStoredModel(directory, fileName);
     throw new ModelDownloadError(
-      `${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+      `${url}: the server resumed at the wrong offset; the part was deleted, ask again to download afresh`,
       "http",
     );
   }
+  if (reply.kind === "error") {
+    throw new ModelDownloadError(
+      `${url}: HTTP ${reply.status}${reply.statusText ? ` ${reply.statusText}` : ""}`,
+      "http",
+    );
+  }
+  if (reply.kind === "restart") start = 0;
+  const total = reply.total;
 
   // The quota, before the first byte is written. The browser's quota is per site and shared by all its
   // storage; what is left of it is what this download can use.
@@ -303,7 +290,7 @@ async function download(options: ModelDownloadOptions): Promise<StoredModel> {
       resumedFromBytes: start,
     });
   report();
-  if (response.status !== 416 && response.body) {
+  if (reply.kind !== "complete" && response.body) {
     const partHandle = await directory.getFileHandle(partName, { create: true });
     const writable = await partHandle.createWritable({ keepExistingData: start > 0 });
     if (start > 0) await writable.seek(start);
@@ -363,13 +350,6 @@ async function download(options: ModelDownloadOptions): Promise<StoredModel> {
   if (!file)
     throw new ModelDownloadError(`${fileName}: stored, then not found in this browser's storage`, "format");
   return { file, bytes: received, sha256: hex, downloaded: true, resumedFromBytes: start };
-}
-
-/** `bytes 100-199/1000` → start 100, total 1000 (total absent for `*`). */
-export function parseContentRange(header: string | null): { start: number; total?: number } | undefined {
-  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header?.trim() ?? "");
-  if (!match) return undefined;
-  return { start: Number(match[1]), ...(match[2] === "*" ? {} : { total: Number(match[2]) }) };
 }
 
 function interrupted(
