@@ -8,7 +8,9 @@
  * interrupted in place; without it the worker is terminated and restarted, and the result's `notice`
  * says so.
  */
+
 import type { Remote } from "comlink";
+import pyodidePackage from "pyodide/package.json" with { type: "json" };
 import type { Executor, ExecutorOptions, ShardSource } from "../../ports/executor.ts";
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
 import { RUNTIME_METHODS } from "../serve-runtime.ts";
@@ -39,8 +41,11 @@ export interface BrowserExecutor extends Executor {
   evalInWorker?(source: string): Promise<unknown>;
 }
 
-/** Pyodide's own package index for this Pyodide version (pass as packageIndexURL to allow it). */
-export const PYODIDE_PACKAGE_INDEX = "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/";
+/**
+ * Pyodide's own package index for the installed Pyodide (pass as packageIndexURL to allow it). The
+ * version is read from the pyodide package itself, so package.json is the one place that pins it.
+ */
+export const PYODIDE_PACKAGE_INDEX = `https://cdn.jsdelivr.net/pyodide/v${pyodidePackage.version}/full/`;
 
 function baseURL(): string {
   return new URL(import.meta.env?.BASE_URL ?? "/", globalThis.location.href).href;
