@@ -45,5 +45,6 @@ export async function openShard(path: string, options?: OpenShardOptions): Promi
 function plainShardSource(source: ShardSource): ShardSource {
   if ("path" in source) return { path: source.path };
   if ("url" in source) return { url: source.url };
+  if ("blob" in source) return { blob: source.blob };
   return { bytes: source.bytes };
 }

@@ -77,7 +77,12 @@ export interface ExecutorOptions {
 }
 
 /** Where the worker finds a shard: a file path (Node), a URL (browser, same origin), or bytes. */
-export type ShardSource = { path: string } | { url: string } | { bytes: Uint8Array };
+export type ShardSource =
+  | { path: string }
+  | { url: string }
+  | { bytes: Uint8Array }
+  /** A Blob or File (picked, or from OPFS): it crosses to workers by reference and is read there. */
+  | { blob: Blob };
 
 export const REFERENCE_AUTHORIZED_IMPORTS = [
   "collections",

@@ -10,6 +10,7 @@ import { type OpenShardOptions, openShard, type Shard } from "./shard-reader.ts"
 
 export async function loadShardBytes(source: ShardSource): Promise<Uint8Array> {
   if ("bytes" in source) return source.bytes;
+  if ("blob" in source) return new Uint8Array(await source.blob.arrayBuffer());
   if ("url" in source) {
     const response = await fetch(source.url).catch((err: unknown) => {
       throw new Error(

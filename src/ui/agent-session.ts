@@ -21,7 +21,11 @@ export interface ActiveShard {
   /** Where it came from; the executor is restarted when it changes. */
   key: string;
   label: string;
-  bytes: Uint8Array;
+  /**
+   * Its bytes as a Blob (the picked or stored File itself, or the download wrapped once): the executor
+   * hands it to its worker by reference, so restarts copy nothing through the page.
+   */
+  blob: Blob;
   passages: number;
 }
 
@@ -153,7 +157,12 @@ export class AgentSession {
       bar.fail("The shard is not usable.");
       throw error;
     }
-    this.urlShard = { key: `url:${choice.url}`, label: choice.url, bytes, passages: info.passages };
+    this.urlShard = {
+      key: `url:${choice.url}`,
+      label: choice.url,
+      blob: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+      passages: info.passages,
+    };
     bar.done(`${choice.url}: ${info.passages} passages.`);
     return this.urlShard;
   }
@@ -167,7 +176,7 @@ export class AgentSession {
     this.executor = undefined;
     if (previous) void previous.executor.then((e) => e.dispose()).catch(() => {});
     const bar = this.deps.progress.python;
-    const source: ShardSource | undefined = shard ? { bytes: shard.bytes } : undefined;
+    const source: ShardSource | undefined = shard ? { blob: shard.blob } : undefined;
     bar.update(undefined, "Starting Python (Pyodide)…");
     const executor = this.deps.createExecutor({ timeoutMs, ...(source ? { shard: source } : {}) });
     const entry = { key, timeoutMs, executor };

@@ -273,7 +273,7 @@ export class App {
       this.storedShard = {
         key: `file:${file.name}:${file.size}:${file.lastModified}`,
         label: file.name,
-        bytes,
+        blob: file,
         passages: info.passages,
       };
       this.setRadio("shardSource", "stored");
@@ -311,7 +311,7 @@ export class App {
       this.storedShard = {
         key: `opfs:${meta.file}`,
         label: meta.name,
-        bytes: stored.bytes,
+        blob: stored.file,
         passages: info.passages,
       };
       this.forgetShardButton.hidden = false;

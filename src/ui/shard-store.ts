@@ -138,7 +138,8 @@ export class ShardStore {
     }
   }
 
-  async load(onBytes: OnBytes): Promise<{ meta: StoredShardMeta; bytes: Uint8Array } | null> {
+  /** The stored shard: its bytes (to check it) and its File (which the executor reads by reference). */
+  async load(onBytes: OnBytes): Promise<{ meta: StoredShardMeta; bytes: Uint8Array; file: File } | null> {
     const meta = await this.meta();
     const dir = await this.dir();
     if (!meta || !dir) return null;
@@ -150,7 +151,7 @@ export class ShardStore {
         `the stored shard ${meta.name} is gone from this browser's storage; pick the file again`,
       );
     }
-    return { meta, bytes: await readBlob(file, onBytes) };
+    return { meta, bytes: await readBlob(file, onBytes), file };
   }
 
   /** Writes the new shard, then points the metadata at it, then drops the old file. */

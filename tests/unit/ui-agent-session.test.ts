@@ -84,7 +84,7 @@ describe("AgentSession", () => {
   it("restarts Python when the shard changes, and disposes the old executor", async () => {
     const { session: s, log } = session();
     await s.run("q?", settings(), { signal: new AbortController().signal });
-    const shard: ActiveShard = { key: "file:a", label: "a.pas", bytes: new Uint8Array([9]), passages: 3 };
+    const shard: ActiveShard = { key: "file:a", label: "a.pas", blob: new Blob(["x"]), passages: 3 };
     s.storedShard = shard;
     await s.run("q?", settings({ shard: { kind: "stored" } }), { signal: new AbortController().signal });
     expect(log).toContain("executor started with a shard");

@@ -89,16 +89,19 @@ async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
   return { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
 }
 
-/** The shard as bytes for the sandbox (which has no network): a URL shard is fetched here, once. */
-async function shardBytes(
-  shard: ShardSource | undefined,
-): Promise<Pick<SandboxInit, "shard" | "shardError">> {
+/**
+ * The shard as a Blob for the sandbox (which has no network): a URL shard is fetched here, once, and
+ * bytes are wrapped once. A Blob crosses to the frame and the worker by reference, so a worker restart
+ * does not copy hundreds of MB through the page; only the worker reads it into memory.
+ */
+async function shardBlob(shard: ShardSource | undefined): Promise<Pick<SandboxInit, "shard" | "shardError">> {
   if (!shard) return {};
-  if ("bytes" in shard) return { shard: shard.bytes };
+  if ("blob" in shard) return { shard: shard.blob };
+  if ("bytes" in shard) return { shard: new Blob([shard.bytes as Uint8Array<ArrayBuffer>]) };
   if ("path" in shard)
-    return { shardError: "a shard path works only in Node; give the browser a URL or bytes" };
+    return { shardError: "a shard path works only in Node; give the browser a URL, a Blob or bytes" };
   try {
-    return { shard: new Uint8Array(await (await get(shard.url)).arrayBuffer()) };
+    return { shard: await (await get(shard.url)).blob() };
   } catch (err) {
     return { shardError: err instanceof Error ? err.message : String(err) };
   }
@@ -125,13 +128,12 @@ export async function createBrowserExecutor(options: BrowserExecutorOptions = {}
     packagesURL,
     options.packageIndexURL ? withSlash(options.packageIndexURL) : undefined,
   );
-  const shard = shardBytes(options.shard);
+  const shard = shardBlob(options.shard);
   let current: SandboxConnection | undefined;
   const spawn = async (config: RuntimeConfig): Promise<WorkerConnection> => {
-    const { shard: bytes, shardError } = await shard;
-    // The sandbox gets a copy of its own (transferred, not cloned twice); restarts need the original.
+    const { shard: blob, shardError } = await shard;
     const init: SandboxInit = { config };
-    if (bytes) init.shard = bytes.slice();
+    if (blob) init.shard = blob;
     if (shardError) init.shardError = shardError;
     if (options.testHooks) init.testHooks = true;
     const sandbox = await openSandbox({ assets: await pyodideAssets(pyodideURL), init, loadPackage });

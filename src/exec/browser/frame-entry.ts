@@ -38,7 +38,6 @@ function start(message: Extract<ToFrame, { type: "start" }>): void {
   };
   if (interrupt) boot.interrupt = interrupt;
   const transfer: Transferable[] = [message.replyPort, message.assets.asmWasm, message.assets.stdlibZip];
-  if (message.init.shard) transfer.push(message.init.shard.buffer);
   worker.postMessage(boot, transfer);
 }
 

@@ -23,8 +23,8 @@ export interface PyodideAssets {
 
 export interface SandboxInit {
   config: RuntimeConfig;
-  /** The shard bytes, a copy of its own (transferred; the page fetched a URL shard itself); absent: no web_search. */
-  shard?: Uint8Array;
+  /** The shard, passed by reference (the page fetched a URL shard itself); absent: no web_search. */
+  shard?: Blob;
   /** Why the page could not read the shard (then web_search says so). */
   shardError?: string;
   /** Test-only: accept `evalJs` calls (JavaScript run in the worker, as an escaped action could). */

@@ -77,13 +77,13 @@ function requestPackage(name: string): Promise<{ zip: Uint8Array; requires: stri
 }
 
 async function openSearcher(
-  shard: Uint8Array | undefined,
+  shard: Blob | undefined,
   shardError: string | undefined,
 ): Promise<Pick<RuntimeDeps, "webSearch" | "searchUnavailable">> {
   if (shardError) return { searchUnavailable: `the shard could not be opened (${shardError})` };
   if (!shard) return {};
   try {
-    return { webSearch: webSearchOver(await openShardSearcher({ bytes: shard })) };
+    return { webSearch: webSearchOver(await openShardSearcher({ blob: shard })) };
   } catch (err) {
     return {
       searchUnavailable: `the shard could not be opened (${err instanceof Error ? err.message : String(err)})`,

@@ -44,7 +44,7 @@ export function sandboxDocument(): string {
 export interface SandboxHost {
   /** Fresh copies: their buffers are transferred. */
   assets: PyodideAssets;
-  /** Its shard too is transferred: give the sandbox a copy of its own. */
+  /** Its shard is a Blob, which is cloned by reference (the bytes are read in the worker). */
   init: SandboxInit;
   /** Answers the worker's package requests (names are checked by the protocol; look them up, never build URLs from them blindly). */
   loadPackage(name: string): Promise<{ zip: Uint8Array; requires: string[] } | null>;
@@ -175,7 +175,6 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
   target.postMessage("connect", "*", [control.port2]);
   const { assets } = host;
   const transfer: Transferable[] = [replies.port2, assets.asmWasm, assets.stdlibZip];
-  if (host.init.shard) transfer.push(host.init.shard.buffer);
   send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, transfer);
 
   let timer: ReturnType<typeof setTimeout> | undefined;

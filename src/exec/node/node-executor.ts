@@ -65,7 +65,7 @@ export async function createNodeExecutor(options: NodeExecutorOptions = {}): Pro
  * The sandbox has no network: a shard named by URL is fetched here, once, and handed over as bytes.
  */
 async function shardForSandbox(source: ShardSource | undefined): Promise<ShardSource | undefined> {
-  if (!source || !("url" in source)) return source;
+  if (!source || !("url" in source || "blob" in source)) return source;
   return { bytes: await loadShardBytes(source) };
 }
 
