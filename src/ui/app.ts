@@ -11,6 +11,7 @@ import type { WorkerLike } from "../llm/webllm/load.ts";
 import { checkWebGPU } from "../llm/webllm/webgpu.ts";
 import type { Executor, ExecutorOptions } from "../ports/executor.ts";
 import { type ActiveShard, AgentSession, isLocal } from "./agent-session.ts";
+import { describeCapabilities } from "./capabilities.ts";
 import { byId } from "./dom.ts";
 import { EngineProvider, type ReplaySource } from "./engines.ts";
 import { RunHistory } from "./history-store.ts";
@@ -60,6 +61,7 @@ export class App {
   private readonly replayStatus = byId("replay-status", HTMLParagraphElement);
   private readonly forgetShardButton = byId("forget-shard", HTMLButtonElement);
   private readonly engineStatus = byId("engine-status", HTMLParagraphElement);
+  private readonly capabilities = byId("capabilities", HTMLParagraphElement);
   private readonly modelBar = progressBar("model-progress");
   private readonly shardBar = progressBar("shard-progress");
   private readonly pythonBar = progressBar("python-progress");
@@ -375,6 +377,20 @@ export class App {
       this.showEngineFields();
     }
     this.showEngineStatus();
+    // Not awaited: a question need not wait for the storage estimate.
+    void this.showCapabilities();
+  }
+
+  /** What the browser offers (WebGPU, isolation, threads, storage), read once on load. */
+  private async showCapabilities(): Promise<void> {
+    const storage = await navigator.storage?.estimate?.().catch(() => undefined);
+    this.capabilities.textContent = describeCapabilities({
+      webgpuProblem: this.webgpuProblem,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      threads: navigator.hardwareConcurrency || undefined,
+      storage,
+    });
+    this.capabilities.dataset["ready"] = "true";
   }
 
   /** The header line that says which engine runs and why. */

@@ -52,6 +52,11 @@ describe("the page's CPU engine with the real micro-student, in Chromium without
         /^WebGPU unavailable: .+\. Using the CPU engine \(llama\.cpp WebAssembly\) with micro-arith/,
       );
       expect(await page.locator('input[name="engine"][value="wllama"]').isChecked()).toBe(true);
+      // What the choice was made from: the browser's capabilities, read on load.
+      await page.waitForFunction(() => document.getElementById("capabilities")?.dataset["ready"] === "true");
+      expect(await page.locator("#capabilities").textContent()).toMatch(
+        /^This browser: WebGPU: no · cross-origin isolated: yes · CPU threads: \d+ · storage for models and shards: .+ free of .+\.$/,
+      );
       expect(await page.inputValue('select[name="localModel"]')).toBe("micro");
 
       expect(await ask(page, QUESTION)).toBe("answered");
