@@ -28,7 +28,7 @@ import { loadPromptPack } from "../src/agent/prompt-pack.ts";
 import type { ChatMessage } from "../src/ports/engine.ts";
 import { launchChromium } from "../tests/e2e/harness/browser.ts";
 import { startVite } from "../tests/e2e/harness/vite-server.ts";
-import { agentMessages, median, perToken, rates, round3 } from "./llm-measure.ts";
+import { agentMessages, median, overheadRatios, rates, round3 } from "./llm-measure.ts";
 import type { LlmBenchPage, Timing } from "./pages/llm-browser-page.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -145,13 +145,7 @@ async function measure(call: Call, benchCase: BenchCase): Promise<Record<string,
     bareRuns.push(await call("bare", prompt, engineRun.generatedTokens, true));
     engineRuns.push(engineRun);
   }
-  const overhead = {
-    prefill: median(engineRuns.map((e, i) => e.prefillMs / bareRuns[i]!.prefillMs)),
-    decode: median(engineRuns.map((e, i) => perToken(e) / perToken(bareRuns[i]!))),
-    total: median(
-      engineRuns.map((e, i) => (e.prefillMs + e.decodeMs) / (bareRuns[i]!.prefillMs + bareRuns[i]!.decodeMs)),
-    ),
-  };
+  const overhead = overheadRatios(engineRuns, bareRuns);
 
   const sagRatios: number[] = [];
   let sagTokens = 0;

@@ -40,6 +40,19 @@ export function rates(runs: Timing[]): Record<string, number> {
   };
 }
 
+/** Engine over bare loop, per round then the median: prefill, decode per token, and the whole run. */
+export function overheadRatios(
+  engineRuns: Timing[],
+  bareRuns: Timing[],
+): Record<"prefill" | "decode" | "total", number> {
+  const ratio = (f: (t: Timing) => number) => median(engineRuns.map((e, i) => f(e) / f(bareRuns[i]!)));
+  return {
+    prefill: ratio((t) => t.prefillMs),
+    decode: ratio(perToken),
+    total: ratio((t) => t.prefillMs + t.decodeMs),
+  };
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

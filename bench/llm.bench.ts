@@ -24,7 +24,7 @@ import type { LlamaCppEngine } from "../src/llm/llamacpp/llamacpp-engine.ts";
 import { loadLlamaCppEngine } from "../src/llm/llamacpp/load.ts";
 import type { ChatMessage } from "../src/ports/engine.ts";
 import { writeTinyGguf } from "../tests/support/tiny-gguf.ts";
-import { agentMessages, median, perToken, rates, round3, type Timing } from "./llm-measure.ts";
+import { agentMessages, median, overheadRatios, rates, round3, type Timing } from "./llm-measure.ts";
 
 const ROUNDS = Number(process.env["LLM_ROUNDS"] ?? 6);
 // One thread: llama.cpp's threads spin while they wait for each other, which on shared cores costs more
@@ -120,15 +120,7 @@ async function measureCase(modelCase: ModelCase): Promise<Record<string, unknown
       engineRuns.push(engineRun);
       log(`round ${round}: engine ${JSON.stringify(engineRun)} bare ${JSON.stringify(bareRuns.at(-1))}`);
     }
-    const overhead = {
-      prefill: median(engineRuns.map((e, i) => e.prefillMs / bareRuns[i]!.prefillMs)),
-      decode: median(engineRuns.map((e, i) => perToken(e) / perToken(bareRuns[i]!))),
-      total: median(
-        engineRuns.map(
-          (e, i) => (e.prefillMs + e.decodeMs) / (bareRuns[i]!.prefillMs + bareRuns[i]!.decodeMs),
-        ),
-      ),
-    };
+    const overhead = overheadRatios(engineRuns, bareRuns);
 
     // SAG: n = 8 in one request against 8 independent requests of the same prompt.
     const sagRatios: number[] = [];
