@@ -57,10 +57,12 @@ export interface Shard extends PassageSearcher {
   /** The query as the shard's tokenizer sees it (for debugging relevance). */
   tokenize(text: string): string[];
   /**
-   * Checks every checksum now (index pages and passage blocks), which queries otherwise check as they
-   * first touch them: a shard picked by a user or named on the command line is refused before use, not
-   * at the first query that reaches its damaged part. Throws ShardFormatError.
+   * Checks the index pages (terms, postings, skips) now, which queries otherwise check as they first
+   * touch them: a shard picked by a user is refused before use, not at the first query that reaches
+   * its damaged part. Throws ShardFormatError.
    */
+  verifyIndex(): void;
+  /** verifyIndex, and the checksum of every passage block (reading a passage checks its block too). */
   verifyAll(): void;
 }
 
@@ -208,6 +210,15 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     /** Per passage: title start, title end, text start, text end. */
     bounds: Uint32Array;
   }
+  /** The compressed bytes of passage block `index`, once their checksum matches. */
+  const checkedBlock = (index: number): Uint8Array => {
+    const start = passagesEntry.offset + blockOffsets[index]!;
+    const compressed = bytes.subarray(start, passagesEntry.offset + blockOffsets[index + 1]!);
+    if (crc32(compressed) !== blockCrcs[index]) {
+      throw new ShardFormatError(`corrupt shard: checksum mismatch in passage block ${index}`);
+    }
+    return compressed;
+  };
   const blockCache = new Map<number, InflatedBlock>();
   const cacheSize = options.blockCache ?? 16;
   const readBlock = (index: number): InflatedBlock => {
@@ -217,11 +228,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
       blockCache.set(index, cached);
       return cached;
     }
-    const start = passagesEntry.offset + blockOffsets[index]!;
-    const compressed = bytes.subarray(start, passagesEntry.offset + blockOffsets[index + 1]!);
-    if (crc32(compressed) !== blockCrcs[index]) {
-      throw new ShardFormatError(`corrupt shard: checksum mismatch in passage block ${index}`);
-    }
+    const compressed = checkedBlock(index);
     let data: Uint8Array;
     try {
       data = inflateSync(compressed);
@@ -402,26 +409,23 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     bytes: header.fileLength,
     sections: sizes,
   };
+  const verifyIndex = (): void => {
+    // With verify off the lazy page checkers skip everything; a full check is asked for here.
+    pageChecker(terms, pageCrcs.subarray(0, termPages), true, "terms")(0, terms.length);
+    pageChecker(
+      postings,
+      pageCrcs.subarray(termPages, termPages + postingPages),
+      true,
+      "postings",
+    )(0, postings.length);
+    pageChecker(skipBytes, pageCrcs.subarray(termPages + postingPages), true, "skips")(0, skipBytes.length);
+  };
   const verifyAll = (): void => {
-    // With verify off the page checkers skip everything; a full check is asked for here, so recheck.
-    const pages = [
-      pageChecker(terms, pageCrcs.subarray(0, termPages), true, "terms"),
-      pageChecker(postings, pageCrcs.subarray(termPages, termPages + postingPages), true, "postings"),
-      pageChecker(skipBytes, pageCrcs.subarray(termPages + postingPages), true, "skips"),
-    ];
-    pages[0]!(0, terms.length);
-    pages[1]!(0, postings.length);
-    pages[2]!(0, skipBytes.length);
-    for (let index = 0; index < blockCount; index++) {
-      const start = passagesEntry.offset + blockOffsets[index]!;
-      const compressed = bytes.subarray(start, passagesEntry.offset + blockOffsets[index + 1]!);
-      if (crc32(compressed) !== blockCrcs[index]) {
-        throw new ShardFormatError(`corrupt shard: checksum mismatch in passage block ${index}`);
-      }
-    }
+    verifyIndex();
+    for (let index = 0; index < blockCount; index++) checkedBlock(index);
   };
 
-  return { info, search, passage, tokenize, verifyAll };
+  return { info, search, passage, tokenize, verifyIndex, verifyAll };
 }
 
 /**

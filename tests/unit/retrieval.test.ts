@@ -368,7 +368,7 @@ describe("bad shards fail clearly", () => {
     expect(() => shard.search("Tulsa Oklahoma", 1)).toThrow(ShardFormatError);
   });
 
-  it("verifyAll checks every page and block at once, before any query reaches them", () => {
+  it("verifyAll checks every page and block at once (verifyIndex the pages), before any query reaches them", () => {
     expect(() => openShard(bytes).verifyAll()).not.toThrow();
     for (const [id, pattern] of [
       [SectionId.Postings, /checksum mismatch in the postings section/],
@@ -384,6 +384,9 @@ describe("bad shards fail clearly", () => {
       expect(() => shard.verifyAll()).toThrow(pattern);
       // Also when the shard was opened without checks.
       expect(() => openShard(bad, { verify: false }).verifyAll()).toThrow(pattern);
+      // verifyIndex covers the index pages only; passage blocks are checked as they are read.
+      if (id === SectionId.Passages) expect(() => openShard(bad).verifyIndex()).not.toThrow();
+      else expect(() => openShard(bad).verifyIndex()).toThrow(pattern);
     }
   });
 
