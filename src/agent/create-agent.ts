@@ -10,7 +10,7 @@ import type { Executor, ExecutorOptions, ShardSource } from "../ports/executor.t
 import type { AgentEventListener } from "./events.ts";
 import { runAgent } from "./loop.ts";
 import { DEFAULT_PACK } from "./packs/default-pack.ts";
-import type { PromptPack } from "./prompt-pack.ts";
+import { type PromptPack, toolNamesFor } from "./prompt-pack.ts";
 import type { Trajectory } from "./trajectory.ts";
 
 /** Makes an executor, e.g. createNodeExecutor (pocket-agent/node) or createBrowserExecutor (pocket-agent/browser). */
@@ -59,7 +59,7 @@ export function createAgent(options: CreateAgentOptions): Agent {
   let executor: Promise<Executor> | undefined = factory
     ? undefined
     : Promise.resolve(options.executor as Executor);
-  const toolNames = shard ? undefined : pack.tools.map((t) => t.name).filter((name) => name !== "web_search");
+  const toolNames = toolNamesFor(pack, Boolean(shard));
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
 

@@ -141,6 +141,14 @@ export interface SystemPromptOptions {
   toolNames?: readonly string[];
 }
 
+/**
+ * The tools a run offers (its `toolNames`): all of the pack's when a shard stands behind web_search
+ * (undefined), else all but web_search, so the model is never told of a tool that cannot answer.
+ */
+export function toolNamesFor(pack: PromptPack, hasShard: boolean): string[] | undefined {
+  return hasShard ? undefined : pack.tools.map((t) => t.name).filter((name) => name !== "web_search");
+}
+
 /** The system prompt: the student prompt when the role is student and the pack has one, else the teacher prompt. */
 export function renderSystemPrompt(pack: PromptPack, options: SystemPromptOptions): string {
   const template =

@@ -3,6 +3,7 @@
  * On a terminal it redraws in place; otherwise it prints a line at most every few seconds so logs stay short.
  */
 
+import type { DownloadProgress } from "../download/node/download-file.ts";
 import { formatBytes } from "../util/format-bytes.ts";
 import { cliIo, type OutputStream } from "./io.ts";
 
@@ -55,7 +56,7 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
 
 /** The progress line of a download: sized once the server tells the total, counts shown as bytes. */
 export function createDownloadProgress(label: string): {
-  onProgress: (progress: { receivedBytes: number; totalBytes?: number; resumedFromBytes: number }) => void;
+  onProgress: (progress: DownloadProgress) => void;
   done: (summary?: string) => void;
 } {
   let line: Progress | undefined;

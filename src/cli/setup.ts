@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { AgentOptions } from "../agent/loop.ts";
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
-import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
+import { loadPromptPack, type PromptPack, toolNamesFor } from "../agent/prompt-pack.ts";
 import { parseTrajectory, recordedCompletions } from "../agent/trajectory.ts";
 import { readSource } from "../eval/node/read-source.ts";
 import { FleetEngine } from "../llm/fleet/fleet-engine.ts";
@@ -243,9 +243,7 @@ export function agentSettings(
       maxTokens: options.maxTokens,
       seed: options.seed,
     },
-    toolNames: options.shard
-      ? undefined
-      : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+    toolNames: toolNamesFor(pack, Boolean(options.shard)),
     actionTimeoutMs: options.actionTimeout * 1000,
   };
 }

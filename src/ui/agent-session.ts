@@ -7,7 +7,7 @@
 
 import type { AgentEvent } from "../agent/events.ts";
 import { runAgent } from "../agent/loop.ts";
-import type { PromptPack } from "../agent/prompt-pack.ts";
+import { type PromptPack, toolNamesFor } from "../agent/prompt-pack.ts";
 import type { Trajectory } from "../agent/trajectory.ts";
 import type { Engine } from "../ports/engine.ts";
 import type { Executor, ExecutorOptions, ShardSource } from "../ports/executor.ts";
@@ -119,20 +119,11 @@ export class AgentSession {
         n: settings.n,
         ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
       },
-      toolNames: python.shard
-        ? undefined
-        : pack.tools.map((t) => t.name).filter((name) => name !== "web_search"),
+      toolNames: toolNamesFor(pack, python.shard !== undefined),
       actionTimeoutMs: settings.actionTimeoutMs,
       signal: request.signal,
       ...(request.onEvent ? { onEvent: request.onEvent } : {}),
     });
-  }
-
-  /** Stops the executor (e.g. when the stored shard is forgotten, or the page goes away). */
-  async dispose(): Promise<void> {
-    const previous = this.executor;
-    this.executor = undefined;
-    if (previous) await (await previous.executor.catch(() => undefined))?.dispose();
   }
 
   private async shardFor(choice: ShardChoice): Promise<ActiveShard | undefined> {
