@@ -11,12 +11,14 @@ export {
   type ExecutorFactory,
 } from "./agent/create-agent.ts";
 export type { AgentEvent, AgentEventListener } from "./agent/events.ts";
+export { threadAfter } from "./agent/follow-up.ts";
 export { type AgentOptions, runAgent } from "./agent/loop.ts";
 export { DEFAULT_PACK } from "./agent/packs/default-pack.ts";
 export { loadPromptPack, type PromptPack, PromptPackError } from "./agent/prompt-pack.ts";
 export { SAG_DEFAULTS } from "./agent/sag.ts";
 export {
   parseTrajectory,
+  type Thread,
   type Trajectory,
   TrajectoryFormatError,
   type TrajectoryStep,

@@ -8,6 +8,7 @@
 import type { Engine } from "../ports/engine.ts";
 import type { Executor, ExecutorOptions, ShardSource } from "../ports/executor.ts";
 import type { AgentEventListener } from "./events.ts";
+import { threadAfter } from "./follow-up.ts";
 import { runAgent } from "./loop.ts";
 import { DEFAULT_PACK } from "./packs/default-pack.ts";
 import { type PromptPack, toolNamesFor } from "./prompt-pack.ts";
@@ -39,6 +40,11 @@ export interface AskOptions {
   signal?: AbortSignal;
   /** Every step as it happens (the CLI's trace and the page render from these). */
   onEvent?: AgentEventListener;
+  /**
+   * A trajectory this question follows up (an earlier ask()'s result): the run sees that conversation,
+   * its questions, steps and answers, and the Python variables it left (follow-up.ts).
+   */
+  followUpOf?: Trajectory;
 }
 
 export interface Agent {
@@ -84,6 +90,7 @@ export function createAgent(options: CreateAgentOptions): Agent {
       toolNames,
       signal: ask.signal,
       onEvent: ask.onEvent,
+      ...(ask.followUpOf ? { thread: threadAfter(ask.followUpOf) } : {}),
     });
 
   return {

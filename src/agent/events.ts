@@ -1,9 +1,17 @@
 /** The event stream of a run: the CLI trace and the page both render from these and nothing else. */
 import type { EngineInfo } from "../ports/engine.ts";
-import type { CandidateRecord, ExecutionRecord, Trajectory, VoteRecord } from "./trajectory.ts";
+import type { CandidateRecord, ExecutionRecord, Thread, Trajectory, VoteRecord } from "./trajectory.ts";
 
 export type AgentEvent =
-  | { type: "run-start"; question: string; task: string; engine: EngineInfo; maxSteps: number }
+  | {
+      type: "run-start";
+      question: string;
+      task: string;
+      engine: EngineInfo;
+      maxSteps: number;
+      /** A follow-up's earlier questions and answers, oldest first (absent for a first question). */
+      earlier?: Thread["turns"];
+    }
   | { type: "step-start"; step: number }
   | { type: "token"; step: number; delta: string }
   | { type: "candidates"; step: number; candidates: CandidateRecord[]; vote: VoteRecord }

@@ -24,7 +24,13 @@ import {
   taskFor,
 } from "./prompt-pack.ts";
 import { SAG_DEFAULTS, sagStrategy } from "./sag.ts";
-import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory, type TrajectoryStep } from "./trajectory.ts";
+import {
+  type Thread,
+  TRAJECTORY_SCHEMA,
+  TRAJECTORY_VERSION,
+  type Trajectory,
+  type TrajectoryStep,
+} from "./trajectory.ts";
 
 /** Chooses the action of one step; the default is one sample, sag.ts provides self-consistent voting. */
 export type ActionStrategy = (ctx: StepContext) => Promise<ChosenAction>;
@@ -46,6 +52,8 @@ export interface AgentOptions {
   strategy?: ActionStrategy;
   signal?: AbortSignal;
   onEvent?: AgentEventListener;
+  /** The conversation this question follows up (threadAfter(earlier trajectory), follow-up.ts). */
+  thread?: Thread;
 }
 
 /** The sampling a run uses: SAG (n > 1) samples with the reference's student settings unless told otherwise. */
@@ -76,6 +84,8 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     authorizedImports: options.authorizedImports ?? REFERENCE_AUTHORIZED_IMPORTS,
     toolNames: options.toolNames,
   });
+  const thread = options.thread;
+  const earlier = thread?.messages ?? [];
   const memory: StepMemory[] = [];
   const steps: TrajectoryStep[] = [];
   let usage: Usage = { promptTokens: 0, completionTokens: 0 };
@@ -91,6 +101,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     createdAt: new Date().toISOString(),
     question,
     task,
+    ...(thread ? { thread } : {}),
     engine: {
       kind: options.engine.info.kind,
       label: options.engine.info.label,
@@ -112,15 +123,23 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     durationMs: performance.now() - started,
     ...rest,
   });
-  const conversation = (): ChatMessage[] => buildStepMessages(systemPrompt, task, memory, pack);
+  const conversation = (): ChatMessage[] => buildStepMessages(systemPrompt, task, memory, pack, earlier);
   const finish = (t: Trajectory): Trajectory => {
     emit({ type: "run-end", trajectory: t });
     return t;
   };
 
-  emit({ type: "run-start", question, task, engine: options.engine.info, maxSteps });
+  emit({
+    type: "run-start",
+    question,
+    task,
+    engine: options.engine.info,
+    maxSteps,
+    ...(thread ? { earlier: thread.turns } : {}),
+  });
   await options.executor.reset();
   try {
+    if (thread) await restoreNamespace(thread, options);
     for (let step = 1; step <= maxSteps; step++) {
       options.signal?.throwIfAborted();
       emit({ type: "step-start", step });
@@ -161,7 +180,7 @@ export async function runAgent(question: string, options: AgentOptions): Promise
     }
 
     options.signal?.throwIfAborted();
-    const messages = buildFinalAnswerMessages(task, memory, pack);
+    const messages = buildFinalAnswerMessages(task, memory, pack, earlier);
     const fallbackStarted = performance.now();
     const extraBody = packRequestFields(pack);
     const result = await options.engine.generate({
@@ -199,6 +218,20 @@ export async function runAgent(question: string, options: AgentOptions): Promise
         messages: conversation(),
       }),
     );
+  }
+}
+
+/**
+ * The earlier questions' namespace, rebuilt by running their successful actions again (the reference
+ * keeps its interpreter's state between runs). What they print or fail with now is not fed back.
+ */
+async function restoreNamespace(thread: Thread, options: AgentOptions): Promise<void> {
+  for (const code of thread.actions) {
+    options.signal?.throwIfAborted();
+    await options.executor.run(code, {
+      ...(options.actionTimeoutMs !== undefined ? { timeoutMs: options.actionTimeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 }
 

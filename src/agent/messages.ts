@@ -66,14 +66,24 @@ export function mergeSameRole(messages: readonly ChatMessage[]): ChatMessage[] {
   return merged;
 }
 
-/** Messages for the next action: system prompt, task, then each step's assistant text and observation. */
+/**
+ * Messages for the next action: system prompt, task, then each step's assistant text and observation.
+ * `earlier` is the memory of the conversation's earlier questions when this one is a follow-up
+ * (follow-up.ts): it comes between the system prompt and this task, as smolagents' `run(task,
+ * reset=False)` keeps its memory and appends the new task after it.
+ */
 export function buildStepMessages(
   systemPrompt: string,
   task: string,
   memory: readonly StepMemory[],
   pack: PromptPack,
+  earlier: readonly ChatMessage[] = [],
 ): ChatMessage[] {
-  return mergeSameRole([{ role: "system", content: systemPrompt }, ...memoryMessages(task, memory, pack)]);
+  return mergeSameRole([
+    { role: "system", content: systemPrompt },
+    ...earlier,
+    ...memoryMessages(task, memory, pack),
+  ]);
 }
 
 /** Messages for the extra call made when the step budget is spent: the memory framed by the pack's final-answer texts. */
@@ -81,15 +91,18 @@ export function buildFinalAnswerMessages(
   task: string,
   memory: readonly StepMemory[],
   pack: PromptPack,
+  earlier: readonly ChatMessage[] = [],
 ): ChatMessage[] {
   return mergeSameRole([
     { role: "system", content: pack.finalAnswerPre },
+    ...earlier,
     ...memoryMessages(task, memory, pack),
     { role: "user", content: renderTemplate(pack.finalAnswerPost, { task: finalAnswerTask(task) }) },
   ]);
 }
 
-function memoryMessages(task: string, memory: readonly StepMemory[], pack: PromptPack): ChatMessage[] {
+/** One question's memory as messages, before merging: its task, then each step's assistant text and observation. */
+export function memoryMessages(task: string, memory: readonly StepMemory[], pack: PromptPack): ChatMessage[] {
   const out: ChatMessage[] = [taskMessage(task)];
   for (const step of memory) {
     out.push({ role: "assistant", content: step.assistant }, ...observationMessages(step, pack));

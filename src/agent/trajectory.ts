@@ -73,12 +73,23 @@ const step = z.object({
   usage: usage.optional(),
 });
 
+const thread = z.object({
+  /** The earlier questions of the conversation and how they ended, oldest first. */
+  turns: z.array(z.object({ question: z.string(), answer: z.unknown(), status: z.string() })),
+  /** Their memory as messages (not merged), as every prompt of this run carries it after the system prompt. */
+  messages: z.array(message),
+  /** Their code actions that ran without error, in order: run again first to restore the Python namespace. */
+  actions: z.array(z.string()),
+});
+
 export const trajectorySchema = z.object({
   schema: z.literal(TRAJECTORY_SCHEMA),
   version: z.literal(TRAJECTORY_VERSION),
   createdAt: z.string(),
   question: z.string(),
   task: z.string(),
+  /** Set when the question was a follow-up: the conversation it continued (follow-up.ts). */
+  thread: thread.optional(),
   engine: z.object({
     kind: z.string(),
     label: z.string(),
@@ -111,6 +122,7 @@ export const trajectorySchema = z.object({
 
 export type Trajectory = z.infer<typeof trajectorySchema>;
 export type TrajectoryStep = z.infer<typeof step>;
+export type Thread = z.infer<typeof thread>;
 export type CandidateRecord = z.infer<typeof candidate>;
 export type VoteRecord = z.infer<typeof vote>;
 export type ExecutionRecord = z.infer<typeof execution>;

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.ts";
+import { threadAfter } from "../../src/agent/follow-up.ts";
+import { parseTrajectory } from "../../src/agent/trajectory.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
+import type { ChatMessage } from "../../src/ports/engine.ts";
 import type { ExecutionResult, Executor, ExecutorOptions } from "../../src/ports/executor.ts";
 
 const ANSWER = "Thought: compute.\n```py\nfinal_answer(392)\n```<end_code>";
@@ -127,5 +130,90 @@ describe("createAgent", () => {
     expect(trajectory.steps[0]!.vote?.generated).toBe(3);
     const stopped = await agent.ask("q", { signal: AbortSignal.abort() });
     expect(stopped.status).toBe("aborted");
+  });
+
+  it("answers a follow-up in the same conversation: earlier tasks, steps and answer, then a new task (smolagents run(reset=False))", async () => {
+    const { executor } = fakeExecutor();
+    const ran: string[] = [];
+    const run = executor.run;
+    executor.run = (code, options) => {
+      ran.push(code);
+      return run(code, options);
+    };
+    const step1 = "Thought: multiply.\n```py\nx = 17*23\n```<end_code>";
+    const step2 = "Thought: add.\n```py\nfinal_answer(392)\n```<end_code>";
+    const step3 = "Thought: double.\n```py\nfinal_answer(784)\n```<end_code>";
+    const engine = new ReplayEngine([step1, step2, step3]);
+    const requests: ChatMessage[][] = [];
+    const generate = engine.generate.bind(engine);
+    engine.generate = (request) => {
+      requests.push(request.messages);
+      return generate(request);
+    };
+    const agent = createAgent({ engine, executor });
+    const first = await agent.ask("What is 17*23+1?");
+    const second = await agent.ask("And twice that?", { followUpOf: first });
+    expect(second).toMatchObject({ status: "answered", answer: 784 });
+    const [system, ...rest] = requests[2]!;
+    expect(system).toEqual(requests[0]![0]);
+    const obs = (step: number, output: string) =>
+      `Call id: call_${step}\nObservation:\nExecution logs:\nLast output from code snippet:\n${output}`;
+    // Roles alternate once merged: the answer's observation and the new task share one user message.
+    expect(rest).toEqual([
+      { role: "user", content: `New task:\n${first.task}` },
+      { role: "assistant", content: first.steps[0]!.assistant },
+      { role: "user", content: obs(1, "None") },
+      { role: "assistant", content: first.steps[1]!.assistant },
+      { role: "user", content: `${obs(2, "392")}New task:\n${second.task}` },
+    ]);
+    expect(second.steps[0]!.observation).toBe(obs(1, "784"));
+    expect(second.thread?.turns).toEqual([{ question: "What is 17*23+1?", answer: 392, status: "answered" }]);
+    // The namespace is rebuilt before the follow-up's first action: the earlier actions run again.
+    expect(ran).toEqual([
+      "x = 17*23",
+      "final_answer(392)",
+      "x = 17*23",
+      "final_answer(392)",
+      "final_answer(784)",
+    ]);
+    // A follow-up of the follow-up carries both earlier questions.
+    const third = threadAfter(second);
+    expect(third.turns.map((t) => t.question)).toEqual(["What is 17*23+1?", "And twice that?"]);
+    expect(third.messages.filter((m) => m.content.startsWith("New task:"))).toHaveLength(2);
+    expect(parseTrajectory(JSON.stringify(second))).toEqual(second);
+  });
+
+  it("keeps a budget-exhausted answer in a follow-up as the reference's memory does: the final-answer request and its reply", async () => {
+    const { executor } = fakeExecutor();
+    const step = "Thought: multiply.\n```py\nx = 17*23\n```<end_code>";
+    const engine = new ReplayEngine([step, "392", step, "784"]);
+    const requests: ChatMessage[][] = [];
+    const generate = engine.generate.bind(engine);
+    engine.generate = (request) => {
+      requests.push(request.messages);
+      return generate(request);
+    };
+    const agent = createAgent({ engine, executor, maxSteps: 1 });
+    const first = await agent.ask("What is 17*23+1?");
+    expect(first.status).toBe("fallback");
+    await agent.ask("And twice that?", { followUpOf: first });
+    const followUp = requests[2]!;
+    expect(followUp.map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+      "system",
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+      "user",
+    ]);
+    expect(followUp.slice(4, 8)).toEqual(first.fallback!.messages);
+    expect(followUp.slice(-2)).toEqual([
+      { role: "assistant", content: "392" },
+      { role: "user", content: "New task:\nAnd twice that?" },
+    ]);
   });
 });
