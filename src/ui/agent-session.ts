@@ -6,6 +6,7 @@
  */
 
 import type { AgentEvent } from "../agent/events.ts";
+import { threadAfter } from "../agent/follow-up.ts";
 import { runAgent } from "../agent/loop.ts";
 import { type PromptPack, toolNamesFor } from "../agent/prompt-pack.ts";
 import type { Trajectory } from "../agent/trajectory.ts";
@@ -54,6 +55,8 @@ export interface AgentSessionDeps {
 
 export interface RunRequest {
   replay?: ReplaySource;
+  /** An earlier run this question follows up: the agent sees that conversation (agent/follow-up.ts). */
+  followUpOf?: Trajectory;
   signal: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
 }
@@ -110,6 +113,10 @@ export class AgentSession {
     const [ready, python] = await Promise.all([engine, shardAndExecutor]);
     request.signal.throwIfAborted();
     const pack = this.deps.packFor(settings.engine);
+    // A replayed follow-up runs in the conversation it was recorded in.
+    const thread = request.replay
+      ? request.replay.trajectory.thread
+      : request.followUpOf && threadAfter(request.followUpOf);
     return runAgent(question, {
       engine: ready,
       executor: python.executor,
@@ -123,6 +130,7 @@ export class AgentSession {
       actionTimeoutMs: settings.actionTimeoutMs,
       signal: request.signal,
       ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+      ...(thread ? { thread } : {}),
     });
   }
 

@@ -57,6 +57,8 @@ export class App {
   private readonly stopButton = byId("stop", HTMLButtonElement);
   private readonly errorBox = byId("error", HTMLDivElement);
   private readonly saveButton = byId("save-trajectory", HTMLButtonElement);
+  private readonly followUpButton = byId("follow-up", HTMLButtonElement);
+  private readonly followUpNote = byId("follow-up-note", HTMLParagraphElement);
   private readonly shardStatus = byId("shard-status", HTMLParagraphElement);
   private readonly replayStatus = byId("replay-status", HTMLParagraphElement);
   private readonly forgetShardButton = byId("forget-shard", HTMLButtonElement);
@@ -87,6 +89,8 @@ export class App {
   private replay: ReplaySource | undefined;
   private running: AbortController | undefined;
   private lastTrajectory: Trajectory | undefined;
+  /** The run the next question follows up (after “Follow up”), until it is asked or “New conversation”. */
+  private followUpOf: Trajectory | undefined;
   /** True while the page, not the visitor, has picked the engine (then it is not remembered). */
   private engineAutomatic = true;
   /** Settles once the page has checked for WebGPU and picked the engine; a question waits for it. */
@@ -160,6 +164,8 @@ export class App {
     });
     this.forgetShardButton.addEventListener("click", () => void this.forgetShard());
     this.saveButton.addEventListener("click", () => this.saveTrajectory());
+    this.followUpButton.addEventListener("click", () => this.startFollowUp());
+    byId("new-conversation", HTMLButtonElement).addEventListener("click", () => this.endFollowUp());
     // Python starts in the background on load (after the stored shard, which it may need), so the
     // first question does not wait for it; its progress bar shows how far it is.
     void this.openStoredShard().then(() => this.warmUpPython());
@@ -204,6 +210,8 @@ export class App {
     this.clearError();
     // The last run's trajectory is not offered while another run, or a refused one, has the page.
     this.saveButton.hidden = true;
+    this.followUpButton.hidden = true;
+    const followUpOf = this.followUpOf;
     const controller = new AbortController();
     this.running = controller;
     this.setBusy(true);
@@ -213,8 +221,11 @@ export class App {
           replay: this.replay,
           signal: controller.signal,
           onEvent: this.trace.handle,
+          ...(followUpOf ? { followUpOf } : {}),
         }),
       );
+      // The conversation goes on from this run: “Follow up” continues it, and the question box is free.
+      this.endFollowUp();
       this.offerSave(trajectory);
       if (trajectory.status === "failed")
         this.showError(`The run failed: ${trajectory.error ?? "unknown error"}`);
@@ -505,6 +516,28 @@ export class App {
   private offerSave(trajectory: Trajectory): void {
     this.lastTrajectory = trajectory;
     this.saveButton.hidden = false;
+    // A replay has no model to ask anything else.
+    this.followUpButton.hidden =
+      trajectory.engine.isReplay || (trajectory.status !== "answered" && trajectory.status !== "fallback");
+  }
+
+  /** The next question continues the last run's conversation: the agent sees its questions, steps and answers. */
+  private startFollowUp(): void {
+    const earlier = this.lastTrajectory;
+    if (!earlier || this.running) return;
+    this.followUpOf = earlier;
+    const turns = (earlier.thread?.turns.length ?? 0) + 1;
+    byId("follow-up-text", HTMLSpanElement).textContent =
+      `Follow-up to “${earlier.question}”${turns > 1 ? ` (a conversation of ${turns} questions)` : ""}: the agent sees what was asked and found.`;
+    this.followUpNote.hidden = false;
+    this.followUpButton.hidden = true;
+    this.question.value = "";
+    this.question.focus();
+  }
+
+  private endFollowUp(): void {
+    this.followUpOf = undefined;
+    this.followUpNote.hidden = true;
   }
 
   /** Downloads the last run as trajectory JSON (the replay format). */

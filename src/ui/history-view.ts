@@ -133,7 +133,8 @@ function describeOutcome(record: RunRecord): string {
   if (record.state === "interrupted") return "interrupted: the page was closed or reloaded during the run";
   const t = record.trajectory;
   if (!t) return "no trajectory";
-  const who = t.engine.isReplay ? "replay" : t.engine.label;
+  const earlier = t.thread?.turns.at(-1);
+  const who = `${earlier ? `follow-up of “${earlier.question}” · ` : ""}${t.engine.isReplay ? "replay" : t.engine.label}`;
   if (t.status === "answered" || t.status === "fallback") {
     const answer = typeof t.answer === "string" ? t.answer : JSON.stringify(t.answer);
     return `${who} · ${t.engine.isReplay ? "replayed answer" : "answer"}: ${answer.length > 80 ? `${answer.slice(0, 79)}…` : answer}`;

@@ -125,6 +125,7 @@ export function eventsFromTrajectory(trajectory: Trajectory): AgentEvent[] {
         supportsN: trajectory.settings.n > 1,
       },
       maxSteps: trajectory.settings.maxSteps,
+      ...(trajectory.thread ? { earlier: trajectory.thread.turns } : {}),
     },
   ];
   for (const step of trajectory.steps) {

@@ -8,7 +8,7 @@
  * A replayed run is labelled as such in the banner, in the trace header and on the answer.
  */
 import type { AgentEvent } from "../agent/events.ts";
-import type { CandidateRecord, Trajectory, VoteRecord } from "../agent/trajectory.ts";
+import type { CandidateRecord, Thread, Trajectory, VoteRecord } from "../agent/trajectory.ts";
 import { h } from "./dom.ts";
 import { showCode } from "./highlight.ts";
 import {
@@ -86,9 +86,11 @@ export class TraceView {
         this.step = undefined;
         this.stepNumber = undefined;
         this.el.trace.replaceChildren(
+          // A follow-up shows the conversation it continues above its own steps.
+          ...(event.earlier?.length ? [renderEarlier(event.earlier)] : []),
           h("p", {
             class: "run-header",
-            text: `${event.engine.label}: at most ${event.maxSteps} step${event.maxSteps === 1 ? "" : "s"}`,
+            text: `${event.engine.label}: at most ${event.maxSteps} step${event.maxSteps === 1 ? "" : "s"}${event.earlier?.length ? `, following up ${event.earlier.length} earlier question${event.earlier.length === 1 ? "" : "s"}` : ""}`,
           }),
         );
         this.el.replayBanner.hidden = !this.replay;
@@ -368,4 +370,22 @@ function renderCandidates(candidates: CandidateRecord[], vote: VoteRecord): HTML
     }),
   );
   return h("div", { class: "sag" }, h("p", { class: "vote-summary", text: summary }), groups, list);
+}
+
+/** The questions a follow-up continues, and their answers, oldest first. */
+function renderEarlier(turns: Thread["turns"]): HTMLElement {
+  const list = h(
+    "ol",
+    { class: "thread", title: "Earlier in this conversation" },
+    ...turns.map((turn) =>
+      h(
+        "li",
+        {},
+        h("p", { class: "thread-question", text: turn.question }),
+        h("p", { class: "thread-answer", text: answerText(turn.answer) }),
+      ),
+    ),
+  );
+  list.setAttribute("aria-label", "Earlier in this conversation");
+  return list;
 }

@@ -401,6 +401,17 @@ describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () =
       expect(requests[0]).toMatchObject({ stream: true, model: "local-student" });
       expect(requests[0]!.stop).toEqual(expect.arrayContaining(["<end_code>", "Observation:"]));
 
+      // A follow-up continues the conversation: the model gets the first task, its step and observation,
+      // then the new task; the trace shows the earlier question and answer above the new steps.
+      await page.click("#follow-up");
+      expect(await page.locator("#follow-up-note").textContent()).toContain(`Follow-up to “${QUESTION}”`);
+      expect(await ask(page, "And in what state?")).toBe("answered");
+      const followUp = (requests[1]!.messages as { role: string; content: string }[]).map((m) => m.content);
+      expect(followUp[1]).toBe(`New task:\n${QUESTION}`);
+      expect(followUp.at(-1)).toMatch(/Last output from code snippet:\nTulsaNew task:\nAnd in what state\?$/);
+      expect(await page.locator("#trace .thread li").allTextContents()).toEqual([`${QUESTION}Tulsa`]);
+      expect(await page.locator("#follow-up-note").isHidden()).toBe(true);
+
       await new Promise((done) => server.close(done));
       await ask(page, QUESTION);
       expect(await page.locator("#error").textContent()).toMatch(

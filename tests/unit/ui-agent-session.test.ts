@@ -73,6 +73,35 @@ describe("AgentSession", () => {
     expect(log).toContain("python done: Python is ready; no shard, web_search is off.");
   });
 
+  it("runs a follow-up in the earlier run's conversation, and a replay of it in the recorded one", async () => {
+    const requests: string[][] = [];
+    const { session: s } = session({
+      engines: {
+        get: async () => {
+          const engine = new ReplayEngine([ANSWER], "test");
+          const generate = engine.generate.bind(engine);
+          engine.generate = (request) => {
+            requests.push(request.messages.map((m) => m.content));
+            return generate(request);
+          };
+          return engine;
+        },
+      },
+    });
+    const signal = new AbortController().signal;
+    const first = await s.run("q?", settings(), { signal });
+    const second = await s.run("and then?", settings(), { signal, followUpOf: first });
+    expect(second.thread?.turns).toEqual([{ question: "q?", answer: "42", status: "answered" }]);
+    expect(requests[1]![1]).toBe("New task:\nq?");
+    expect(requests[1]!.at(-1)).toMatch(/Last output from code snippet:\n42New task:\nand then\?$/);
+    const replayed = await s.run("and then?", settings(), {
+      signal,
+      replay: { trajectory: second, name: "second.json" },
+    });
+    expect(replayed.thread).toEqual(second.thread);
+    expect(requests[2]).toEqual(requests[1]);
+  });
+
   it("starts Python on warm-up, so the first question reuses it", async () => {
     const { session: s, log } = session();
     await s.warmUp(settings());

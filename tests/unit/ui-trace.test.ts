@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { threadAfter } from "../../src/agent/follow-up.ts";
 import { runAgent } from "../../src/agent/loop.ts";
 import { ReplayEngine } from "../../src/llm/replay/replay-engine.ts";
 import type { EngineInfo } from "../../src/ports/engine.ts";
@@ -294,6 +295,29 @@ describe("TraceView: a trace people read", () => {
     expect(shape(trace, answer)).toEqual(live);
     expect(trace.querySelector(".run-header")?.textContent).toMatch(/\(reopened from history\)$/);
     expect(banner.hidden).toBe(false);
+  });
+
+  it("shows a follow-up's earlier questions and answers above its steps, live and reopened", async () => {
+    const first = await runAgent("Capital?", {
+      engine: new ReplayEngine([step('final_answer("Paris")')]),
+      executor: new TinyExecutor(),
+    });
+    const followUp = await runAgent("Population?", {
+      engine: new ReplayEngine([step('final_answer("2 million")')]),
+      executor: new TinyExecutor(),
+      thread: threadAfter(first),
+      onEvent: view.handle,
+    });
+    const earlier = () =>
+      [...trace.querySelectorAll(".thread li")].map((li) => [
+        li.querySelector(".thread-question")?.textContent,
+        li.querySelector(".thread-answer")?.textContent,
+      ]);
+    expect(earlier()).toEqual([["Capital?", "Paris"]]);
+    expect(trace.querySelector(".run-header")?.textContent).toMatch(/following up 1 earlier question$/);
+    trace.replaceChildren();
+    view.show(followUp, "reopened");
+    expect(earlier()).toEqual([["Capital?", "Paris"]]);
   });
 });
 
