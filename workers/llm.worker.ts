@@ -1,10 +1,7 @@
 /**
- * The web-llm worker: WebGPU inference off the page's thread. It only relays messages to web-llm's own
- * handler; the page talks to it through CreateWebWorkerMLCEngine (src/llm/webllm/load.ts).
+ * The web-llm worker: WebGPU inference off the page's thread, and the only place web-llm's code loads.
+ * The page talks to it through comlink (src/llm/webllm/worker-client.ts).
  */
-import { WebWorkerMLCEngineHandler } from "@mlc-ai/web-llm";
+import { serveWebLLM } from "../src/llm/webllm/worker-host.ts";
 
-const handler = new WebWorkerMLCEngineHandler();
-self.onmessage = (event: MessageEvent) => {
-  handler.onmessage(event);
-};
+serveWebLLM(self as unknown as Parameters<typeof serveWebLLM>[0]);

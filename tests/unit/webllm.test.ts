@@ -13,6 +13,7 @@ import { chatConfigUrl, customModelRecord, resolveModel } from "../../src/llm/we
 import { SUGGESTED_WEBLLM_MODELS } from "../../src/llm/webllm/models.ts";
 import { checkWebGPU } from "../../src/llm/webllm/webgpu.ts";
 import { type MLCEngineLike, toWebLLMMessages, WebLLMEngine } from "../../src/llm/webllm/webllm-engine.ts";
+import { webLLMWorkerApi } from "../../src/llm/webllm/worker-host.ts";
 import { EngineError } from "../../src/ports/engine.ts";
 import type { Executor } from "../../src/ports/executor.ts";
 
@@ -360,13 +361,14 @@ describe("loadWebLLMEngine", () => {
       navigator: gpu,
       spawnWorker: () => ({ terminate() {} }),
       onProgress: (p) => progress.push(p.fraction),
-      create: async (_worker, modelId, cfg) => {
-        config = cfg;
-        expect(modelId).toBe("student");
-        for (const fraction of [0, 0.5, 1])
-          cfg.initProgressCallback?.({ progress: fraction, timeElapsed: 1, text: "" });
-        return new ScriptedMLCEngine([]);
-      },
+      connect: () =>
+        webLLMWorkerApi(async (modelId, cfg) => {
+          config = cfg;
+          expect(modelId).toBe("student");
+          for (const fraction of [0, 0.5, 1])
+            cfg.initProgressCallback?.({ progress: fraction, timeElapsed: 1, text: "" });
+          return new ScriptedMLCEngine([]);
+        }),
     });
     expect(engine.modelId).toBe("student");
     expect(config?.appConfig?.model_list[0]).toMatchObject({
@@ -388,9 +390,10 @@ describe("loadWebLLMEngine", () => {
           terminated = true;
         },
       }),
-      create: async () => {
-        throw "TypeError: Failed to execute 'add' on 'Cache': Request failed";
-      },
+      connect: () =>
+        webLLMWorkerApi(async () => {
+          throw "TypeError: Failed to execute 'add' on 'Cache': Request failed";
+        }),
       fetch: (async (url: string) => {
         fetched.push(url);
         return new Response("not found", { status: 404, statusText: "Not Found" });
@@ -402,6 +405,39 @@ describe("loadWebLLMEngine", () => {
     expect((error as EngineError).message).toMatch(
       /^could not load model student: downloading https:\/\/models\.test\/student\/resolve\/main\/mlc-chat-config\.json failed: HTTP 404 Not Found/,
     );
+  });
+
+  it("talks to web-llm in its worker: streams tokens through it, names an unknown model, ends the worker on unload", async () => {
+    let terminated = 0;
+    const worker = {
+      terminate() {
+        terminated++;
+      },
+    };
+    const scripted = new ScriptedMLCEngine(["Thought: hi.\n```py\nfinal_answer(1)\n```"]);
+    const engine = await loadWebLLMEngine({
+      model: { prebuilt: SUGGESTED_WEBLLM_MODELS[0]! },
+      navigator: gpu,
+      spawnWorker: () => worker,
+      connect: () => webLLMWorkerApi(async () => scripted),
+    });
+    const tokens: string[] = [];
+    const result = await engine.generate({
+      messages: [{ role: "user", content: "hi" }],
+      onToken: (t) => tokens.push(t),
+    });
+    expect(result.completions[0]!.text).toBe("Thought: hi.\n```py\nfinal_answer(1)\n```");
+    expect(tokens.join("")).toBe(result.completions[0]!.text);
+    await engine.unload();
+    expect([scripted.unloaded, terminated]).toEqual([true, 1]);
+    const unknown = await loadWebLLMEngine({
+      model: { prebuilt: "no-such-model" },
+      navigator: gpu,
+      spawnWorker: () => worker,
+      connect: () => webLLMWorkerApi(async () => scripted),
+    }).catch((e: unknown) => e);
+    expect((unknown as EngineError).message).toMatch(/^web-llm has no prebuilt model "no-such-model"/);
+    expect(terminated).toBe(2);
   });
 
   it("says which URL cannot be reached when the network fails", async () => {
@@ -446,9 +482,10 @@ describe("loadWebLLMEngine", () => {
       model: custom,
       navigator: gpu,
       spawnWorker: () => ({ terminate() {} }),
-      create: async () => {
-        throw new Error("ShaderF16SupportError: this model needs shader-f16");
-      },
+      connect: () =>
+        webLLMWorkerApi(async () => {
+          throw new Error("ShaderF16SupportError: this model needs shader-f16");
+        }),
       fetch: (async (url: string) =>
         new Response(
           url.endsWith(".wasm") ? new Uint8Array([0, 0x61, 0x73, 0x6d]) : "{}",

@@ -2,18 +2,17 @@
  * Loading a web-llm model: WebGPU check first, then the worker, then web-llm's download (weights go to
  * the Cache API, so later visits load offline) with progress reports. A failed download is explained by
  * probing the URLs web-llm fetched: web-llm itself only says "Request failed".
+ *
+ * web-llm itself lives in the worker only (worker-host.ts): this side speaks to it through comlink
+ * (WebLLMWorkerApi) and imports nothing of web-llm's code, so the page never downloads its 6 MB.
  */
-import { CreateWebWorkerMLCEngine, type MLCEngineConfig } from "@mlc-ai/web-llm";
+import type { ChatCompletionRequest, InitProgressReport } from "@mlc-ai/web-llm";
+import { type Endpoint, proxy, wrap } from "comlink";
 import { EngineError } from "../../ports/engine.ts";
-import { chatConfigUrl, type ModelChoice, resolveModel } from "./model-config.ts";
+import type { ModelChoice } from "./model-config.ts";
 import { checkWebGPU, type GpuNavigator } from "./webgpu.ts";
-import {
-  type LoadProgress,
-  type MLCEngineLike,
-  toLoadProgress,
-  WebLLMEngine,
-  webLLMErrorText,
-} from "./webllm-engine.ts";
+import { type LoadProgress, type MLCEngineLike, toLoadProgress, WebLLMEngine } from "./webllm-engine.ts";
+import type { ModelFile, WebLLMWorkerApi } from "./worker-protocol.ts";
 
 export interface WorkerLike {
   terminate(): void;
@@ -27,17 +26,18 @@ export interface WebLLMLoadOptions {
   navigator?: GpuNavigator;
   /** Starts workers/llm.worker.ts (see spawn-worker.ts). */
   spawnWorker: () => WorkerLike;
-  /** web-llm's CreateWebWorkerMLCEngine (replaceable in unit tests). */
-  create?: (worker: WorkerLike, modelId: string, config: MLCEngineConfig) => Promise<MLCEngineLike>;
+  /** The worker's API (default: comlink over the worker; unit tests pass worker-host's webLLMWorkerApi). */
+  connect?: (worker: WorkerLike) => WebLLMWorkerApi;
+  /** Relative custom-model URLs resolve against this (default: the page's address). */
+  pageUrl?: string;
   fetch?: typeof fetch;
 }
 
 export async function loadWebLLMEngine(options: WebLLMLoadOptions): Promise<WebLLMEngine> {
   await checkWebGPU(options.navigator);
-  const { modelId, appConfig, record } = resolveModel(options.model);
   options.signal?.throwIfAborted();
   const worker = options.spawnWorker();
-  const create = options.create ?? CreateWebWorkerMLCEngine;
+  const api = (options.connect ?? connectWorker)(worker);
   const aborted = new Promise<never>((_, reject) => {
     options.signal?.addEventListener(
       "abort",
@@ -45,42 +45,77 @@ export async function loadWebLLMEngine(options: WebLLMLoadOptions): Promise<WebL
       { once: true },
     );
   });
+  const onProgress = (report: InitProgressReport) => options.onProgress?.(toLoadProgress(report));
   try {
-    const engine = await Promise.race([
-      create(worker, modelId, {
-        appConfig,
-        initProgressCallback: (report) => options.onProgress?.(toLoadProgress(report)),
-      }),
+    const reply = await Promise.race([
+      api.load(options.model, options.pageUrl ?? pageAddress(), proxy(onProgress)),
       aborted,
     ]);
-    return new WebLLMEngine(engine, modelId);
-  } catch (error) {
-    worker.terminate();
-    if (error instanceof EngineError) throw error;
-    const reason = await explainLoadFailure(
-      [
-        { url: chatConfigUrl(record), expect: "json" },
-        { url: record.model_lib, expect: "wasm" },
-      ],
-      options.fetch ?? globalThis.fetch?.bind(globalThis),
-    );
-    const text = webLLMErrorText(error);
-    if (/WebGPU/i.test(text) && !reason) {
-      throw new EngineError(`WebGPU is not available in this browser: ${text}`, "unsupported");
+    if (reply.ok) return new WebLLMEngine(workerEngine(api, worker), reply.modelId);
+    if (reply.modelId === undefined) throw new EngineError(reply.text, reply.code);
+    const reason = await explainLoadFailure(reply.files, options.fetch ?? globalThis.fetch?.bind(globalThis));
+    if (/WebGPU/i.test(reply.text) && !reason) {
+      throw new EngineError(`WebGPU is not available in this browser: ${reply.text}`, "unsupported");
     }
     throw new EngineError(
-      reason ? `could not load model ${modelId}: ${reason}` : `could not load model ${modelId}: ${text}`,
+      `could not load model ${reply.modelId}: ${reason ?? reply.text}`,
       reason?.startsWith("downloading")
         ? "http"
         : reason?.startsWith("cannot reach")
           ? "unreachable"
           : "model",
     );
+  } catch (error) {
+    worker.terminate();
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(
+      `web-llm's worker failed: ${error instanceof Error ? error.message : String(error)}`,
+      "model",
+    );
   }
 }
 
+/** comlink over a real Worker. */
+function connectWorker(worker: WorkerLike): WebLLMWorkerApi {
+  return wrap<WebLLMWorkerApi>(worker as unknown as Endpoint) as unknown as WebLLMWorkerApi;
+}
+
+/**
+ * The slice of web-llm's engine WebLLMEngine uses, served by the worker: a streaming completion is pulled
+ * chunk by chunk, and unloading the model ends the worker too.
+ */
+export function workerEngine(api: WebLLMWorkerApi, worker: WorkerLike): MLCEngineLike {
+  async function* chunks(stream: number) {
+    for (;;) {
+      const next = await api.streamNext(stream);
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return {
+    chatCompletion: (async (request: ChatCompletionRequest) =>
+      request.stream
+        ? chunks(await api.streamStart(request))
+        : api.complete(request)) as unknown as MLCEngineLike["chatCompletion"],
+    interruptGenerate: () => {
+      void api.interruptGenerate().catch(() => {});
+    },
+    unload: async () => {
+      try {
+        await api.unload();
+      } finally {
+        worker.terminate();
+      }
+    },
+  };
+}
+
+function pageAddress(): string | undefined {
+  return typeof location === "undefined" ? undefined : location.href;
+}
+
 /** What a model file must start with: the chat config is JSON, the model library is WebAssembly. */
-export type ExpectedContent = "json" | "wasm";
+export type ExpectedContent = ModelFile["expect"];
 
 /**
  * Which of the model's files cannot be downloaded or is not what it should be (a static host's HTML
