@@ -24,13 +24,8 @@ import {
   taskFor,
 } from "./prompt-pack.ts";
 import { SAG_DEFAULTS, sagStrategy } from "./sag.ts";
-import {
-  type Thread,
-  TRAJECTORY_SCHEMA,
-  TRAJECTORY_VERSION,
-  type Trajectory,
-  type TrajectoryStep,
-} from "./trajectory.ts";
+import type { Thread, Trajectory, TrajectoryStep } from "./trajectory.ts";
+import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION } from "./trajectory-format.ts";
 
 /** Chooses the action of one step; the default is one sample, sag.ts provides self-consistent voting. */
 export type ActionStrategy = (ctx: StepContext) => Promise<ChosenAction>;

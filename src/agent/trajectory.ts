@@ -4,8 +4,9 @@
  */
 import { z } from "zod";
 
-export const TRAJECTORY_SCHEMA = "pocket-agent/trajectory";
-export const TRAJECTORY_VERSION = 1;
+import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION } from "./trajectory-format.ts";
+
+export { recordedCompletions, TRAJECTORY_SCHEMA, TRAJECTORY_VERSION } from "./trajectory-format.ts";
 
 const message = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 
@@ -160,16 +161,4 @@ export function parseTrajectory(json: string | unknown): Trajectory {
     );
   }
   return result.data;
-}
-
-/** The completions a run consumed, in the order it asked for them: what a replay must play back. */
-export function recordedCompletions(trajectory: Trajectory): string[] {
-  const out: string[] = [];
-  for (const s of trajectory.steps) {
-    if (s.candidates?.length)
-      out.push(...[...s.candidates].sort((a, b) => a.index - b.index).map((c) => c.completion));
-    else out.push(s.completion);
-  }
-  if (trajectory.fallback) out.push(trajectory.fallback.completion);
-  return out;
 }

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_PACK } from "../agent/packs/default-pack.ts";
 import { loadPromptPack, type PromptPack } from "../agent/prompt-pack.ts";
-import { parseTrajectory, type Trajectory } from "../agent/trajectory.ts";
+import type { Trajectory } from "../agent/trajectory.ts";
 import { findCatalogModel } from "../llm/catalog.ts";
 import type { WorkerLike } from "../llm/webllm/load.ts";
 import { checkWebGPU } from "../llm/webllm/webgpu.ts";
@@ -348,6 +348,8 @@ export class App {
   private async pickReplay(file: File): Promise<void> {
     this.clearError();
     try {
+      // The schema check (zod) loads with the first file, not with the page.
+      const { parseTrajectory } = await import("../agent/trajectory.ts");
       const trajectory = parseTrajectory(await file.text());
       this.replay = { trajectory, name: file.name };
       this.replayStatus.textContent = describeReplay(this.replay);

@@ -4,7 +4,8 @@
  * and made fresh. Both local engines' code is imported only when picked: web-llm is megabytes, wllama
  * hundreds of KB, and neither belongs in the page's first load.
  */
-import { recordedCompletions, type Trajectory } from "../agent/trajectory.ts";
+import type { Trajectory } from "../agent/trajectory.ts";
+import { recordedCompletions } from "../agent/trajectory-format.ts";
 import { findCatalogModel } from "../llm/catalog.ts";
 import { OpenAIEngine } from "../llm/openai/openai-engine.ts";
 import { ReplayEngine } from "../llm/replay/replay-engine.ts";
