@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FIRST_LOAD_BUDGET_BYTES, formatSizes, measureBuild } from "../../scripts/bundle-size.ts";
 import {
   ask,
   buildAndPreview,
@@ -513,6 +514,20 @@ describe("the page with web-llm", { timeout: 120_000 }, () => {
       await gpuBrowser.close();
       await new Promise((done) => missingFiles.close(done));
     }
+  });
+});
+
+describe("the build", () => {
+  it("loads in at most 150 kB gzip before any engine (scripts/bundle-size.ts; npm run size prints it)", async () => {
+    const sizes = measureBuild(join(app.dir, "dist"));
+    expect(sizes.firstLoad.files.map((f) => f.file)).toEqual(
+      expect.arrayContaining(["index.html", "sw.js", expect.stringMatching(/^assets\/index-[\w-]+\.js$/)]),
+    );
+    expect(sizes.firstLoad.gzip, formatSizes(sizes)).toBeLessThanOrEqual(FIRST_LOAD_BUDGET_BYTES);
+    // No engine's large files are precached for everyone (src/ui/vite-pwa.ts).
+    expect(await readFile(join(app.dir, "dist", "sw.js"), "utf8")).not.toMatch(
+      /wllama-[\w-]+\.wasm|\.gguf"|llm\.worker-/,
+    );
   });
 });
 
