@@ -27,7 +27,7 @@ if (import.meta.env.DEV) {
     immediate: true,
     onOfflineReady() {
       offline.textContent =
-        "Ready to work offline: the app, Python and its packages are stored in this browser.";
+        "Ready to work offline: the app, Python and its packages are stored in this browser (an engine's files, when it first runs).";
       offline.dataset["ready"] = "true";
     },
     onRegisteredSW(_url, registration) {
