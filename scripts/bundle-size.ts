@@ -28,11 +28,12 @@ export interface FileSize {
 
 export interface BuildSizes {
   firstLoad: { files: FileSize[]; bytes: number; gzip: number };
-  python: { files: number; bytes: number; gzip: number };
+  /** Left out when measureBuild is told so (compressing Pyodide's 29 MB takes a second or two). */
+  python?: { files: number; bytes: number; gzip: number };
   precache: { files: number; bytes: number };
 }
 
-export function measureBuild(dist: string): BuildSizes {
+export function measureBuild(dist: string, options: { python?: boolean } = {}): BuildSizes {
   const size = (file: string): FileSize => {
     const bytes = readFileSync(join(dist, file));
     return { file, bytes: bytes.byteLength, gzip: gzipSync(bytes, { level: 9 }).byteLength };
@@ -68,7 +69,7 @@ export function measureBuild(dist: string): BuildSizes {
   for (const file of root.filter((f) => f === "sw.js" || /^workbox-[\w-]+\.js$/.test(f))) first.add(file);
   const firstFiles = [...first].filter((file) => existsSync(join(dist, file))).map(size);
 
-  const pythonFiles = ["pyodide", "py-packages"]
+  const pythonFiles = (options.python === false ? [] : ["pyodide", "py-packages"])
     .filter((folder) => existsSync(join(dist, folder)))
     .flatMap((folder) => walk(join(dist, folder)).map((path) => path.slice(dist.length + 1)))
     .map(size);
@@ -81,11 +82,15 @@ export function measureBuild(dist: string): BuildSizes {
       bytes: sum(firstFiles.map((f) => f.bytes)),
       gzip: sum(firstFiles.map((f) => f.gzip)),
     },
-    python: {
-      files: pythonFiles.length,
-      bytes: sum(pythonFiles.map((f) => f.bytes)),
-      gzip: sum(pythonFiles.map((f) => f.gzip)),
-    },
+    ...(options.python === false
+      ? {}
+      : {
+          python: {
+            files: pythonFiles.length,
+            bytes: sum(pythonFiles.map((f) => f.bytes)),
+            gzip: sum(pythonFiles.map((f) => f.gzip)),
+          },
+        }),
     precache: {
       files: precached.length,
       bytes: sum(precached.map((url) => statSync(join(dist, decodeURI(url))).size)),
@@ -112,7 +117,11 @@ export function formatSizes(sizes: BuildSizes): string {
     ...sizes.firstLoad.files
       .sort((a, b) => b.gzip - a.gzip)
       .map((f) => `  ${kb(f.gzip).padStart(9)}  ${f.file}`),
-    `Python, started in the background after the page shows: ${mb(sizes.python.gzip)} gzip (${mb(sizes.python.bytes)} raw, ${sizes.python.files} files)`,
+    ...(sizes.python
+      ? [
+          `Python, started in the background after the page shows: ${mb(sizes.python.gzip)} gzip (${mb(sizes.python.bytes)} raw, ${sizes.python.files} files)`,
+        ]
+      : []),
     `precache (stored on the first visit for offline use): ${mb(sizes.precache.bytes)} in ${sizes.precache.files} files`,
   ];
   return lines.join("\n");

@@ -519,7 +519,7 @@ describe("the page with web-llm", { timeout: 120_000 }, () => {
 
 describe("the build", () => {
   it("loads in at most 150 kB gzip before any engine (scripts/bundle-size.ts; npm run size prints it)", async () => {
-    const sizes = measureBuild(join(app.dir, "dist"));
+    const sizes = measureBuild(join(app.dir, "dist"), { python: false });
     expect(sizes.firstLoad.files.map((f) => f.file)).toEqual(
       expect.arrayContaining(["index.html", "sw.js", expect.stringMatching(/^assets\/index-[\w-]+\.js$/)]),
     );
