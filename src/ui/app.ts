@@ -224,8 +224,9 @@ export class App {
           ...(followUpOf ? { followUpOf } : {}),
         }),
       );
-      // The conversation goes on from this run: “Follow up” continues it, and the question box is free.
-      this.endFollowUp();
+      // An answer carries the conversation on (“Follow up” continues from it); a failed or stopped
+      // follow-up keeps its place, so asking again continues the same conversation.
+      if (trajectory.status === "answered" || trajectory.status === "fallback") this.endFollowUp();
       this.offerSave(trajectory);
       if (trajectory.status === "failed")
         this.showError(`The run failed: ${trajectory.error ?? "unknown error"}`);
