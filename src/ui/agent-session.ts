@@ -113,9 +113,11 @@ export class AgentSession {
     const [ready, python] = await Promise.all([engine, shardAndExecutor]);
     request.signal.throwIfAborted();
     const pack = this.deps.packFor(settings.engine);
-    // A replayed follow-up runs in the conversation it was recorded in.
-    const thread = request.replay
-      ? request.replay.trajectory.thread
+    // A replayed follow-up runs in the conversation it was recorded in. A replay file picked earlier
+    // stays loaded when another engine is chosen; only the replay engine runs it.
+    const thread =
+      settings.engine.kind === "replay" && request.replay
+        ? request.replay.trajectory.thread
       : request.followUpOf && threadAfter(request.followUpOf);
     return runAgent(question, {
       engine: ready,

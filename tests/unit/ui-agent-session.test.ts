@@ -102,6 +102,33 @@ describe("AgentSession", () => {
     expect(requests[2]).toEqual(requests[1]);
   });
 
+  it("runs a follow-up with another engine in its own conversation while a replay file is still loaded", async () => {
+    const requests: string[][] = [];
+    const { session: s } = session({
+      engines: {
+        get: async () => {
+          const engine = new ReplayEngine([ANSWER], "test");
+          const generate = engine.generate.bind(engine);
+          engine.generate = (request) => {
+            requests.push(request.messages.map((m) => m.content));
+            return generate(request);
+          };
+          return engine;
+        },
+      },
+    });
+    const signal = new AbortController().signal;
+    const openai = settings({
+      engine: { kind: "openai", baseUrl: "http://127.0.0.1:1/v1", model: "m", apiKey: "" },
+    });
+    const loaded = await s.run("q?", settings(), { signal });
+    const first = await s.run("q?", openai, { signal });
+    const replay = { trajectory: loaded, name: "loaded.json" };
+    const second = await s.run("and then?", openai, { signal, replay, followUpOf: first });
+    expect(second.thread?.turns).toEqual([{ question: "q?", answer: "42", status: "answered" }]);
+    expect(requests[2]![1]).toBe("New task:\nq?");
+  });
+
   it("starts Python on warm-up, so the first question reuses it", async () => {
     const { session: s, log } = session();
     await s.warmUp(settings());
