@@ -18,7 +18,16 @@ export default defineConfig({
         test: { name: "integration", include: ["tests/integration/**/*.test.ts"], pool: "forks" },
       },
       // Chromium through playwright-core.
-      { extends: true, test: { name: "e2e", include: ["tests/e2e/**/*.test.ts"], pool: "forks" } },
+      // The page's build and the test shard are made once for all of them (tests/e2e/global-setup.ts).
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          pool: "forks",
+          globalSetup: ["tests/e2e/global-setup.ts"],
+        },
+      },
     ],
   },
 });

@@ -41,57 +41,60 @@ async function enginePicked(page: Page): Promise<string> {
 describe("the page's CPU engine with the real micro-student, in Chromium without WebGPU", {
   timeout: 180_000,
 }, () => {
-  it("picks the CPU engine by itself, says why, and answers 392 with llama.cpp in WebAssembly (on a phone's width)", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (error) => errors.push(error.message));
-      await page.goto(app.url);
-      expect(await enginePicked(page)).toMatch(
-        /^WebGPU unavailable: .+\. Using the CPU engine \(llama\.cpp WebAssembly\) with micro-arith/,
-      );
-      expect(await page.locator('input[name="engine"][value="wllama"]').isChecked()).toBe(true);
-      // What the choice was made from: the browser's capabilities, read on load.
-      await page.waitForFunction(() => document.getElementById("capabilities")?.dataset["ready"] === "true");
-      expect(await page.locator("#capabilities").textContent()).toMatch(
-        /^This browser: WebGPU: no · cross-origin isolated: yes · CPU threads: \d+ · storage for models and shards: .+ free of .+\.$/,
-      );
-      expect(await page.inputValue('select[name="localModel"]')).toBe("micro");
+  // The first two tests share a page (a page load starts Pyodide and llama.cpp): SAG runs in the page that
+  // answered first, with the model already loaded.
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
 
-      expect(await ask(page, QUESTION)).toBe("answered");
-      expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
-      expect(await page.locator("#replay-banner").isVisible()).toBe(false);
-      expect(await page.locator("#answer h2").textContent()).toBe("Answer");
-      expect(await page.locator("#model-progress").getAttribute("data-state")).toBe("done");
-      expect(await page.locator("#model-progress .progress-label").textContent()).toMatch(
-        /^micro-arith \(llama\.cpp WebAssembly, CPU, \d+ threads?\) is loaded\.$/,
-      );
-      // The micro-student's own pack ran (its one-line system prompt), and the model wrote the code.
-      expect(await page.locator('#trace .step[data-step="1"] pre.code').textContent()).toContain("17*23+1");
-      // Nothing is wider than the phone, the engine settings (model picker) included.
-      await setSettings(page, {});
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
+  it("picks the CPU engine by itself, says why, and answers 392 with llama.cpp in WebAssembly (on a phone's width)", async () => {
+    await page.goto(app.url);
+    expect(await enginePicked(page)).toMatch(
+      /^WebGPU unavailable: .+\. Using the CPU engine \(llama\.cpp WebAssembly\) with micro-arith/,
+    );
+    expect(await page.locator('input[name="engine"][value="wllama"]').isChecked()).toBe(true);
+    // What the choice was made from: the browser's capabilities, read on load.
+    await page.waitForFunction(() => document.getElementById("capabilities")?.dataset["ready"] === "true");
+    expect(await page.locator("#capabilities").textContent()).toMatch(
+      /^This browser: WebGPU: no · cross-origin isolated: yes · CPU threads: \d+ · storage for models and shards: .+ free of .+\.$/,
+    );
+    expect(await page.inputValue('select[name="localModel"]')).toBe("micro");
+
+    expect(await ask(page, QUESTION)).toBe("answered");
+    expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
+    expect(await page.locator("#replay-banner").isVisible()).toBe(false);
+    expect(await page.locator("#answer h2").textContent()).toBe("Answer");
+    expect(await page.locator("#model-progress").getAttribute("data-state")).toBe("done");
+    expect(await page.locator("#model-progress .progress-label").textContent()).toMatch(
+      /^micro-arith \(llama\.cpp WebAssembly, CPU, \d+ threads?\) is loaded\.$/,
+    );
+    // The micro-student's own pack ran (its one-line system prompt), and the model wrote the code.
+    expect(await page.locator('#trace .step[data-step="1"] pre.code').textContent()).toContain("17*23+1");
+    // Nothing is wider than the phone, the engine settings (model picker) included.
+    await setSettings(page, {});
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(errors).toEqual([]);
   });
 
   it("runs SAG with n = 3 at temperature 0.8: three real candidates from the model and a vote", async () => {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
+    if (page.url() === "about:blank") {
       await page.goto(app.url);
       await enginePicked(page);
-      await setSettings(page, { n: "3", temperature: "0.8" });
-      expect(await ask(page, QUESTION)).toBe("answered");
-      const summary = await page.locator('#trace .step[data-step="1"] .sag .vote-summary').textContent();
-      expect(summary).toMatch(/^Vote \(exact\): 3 of 3 candidates generated, \d executed; winner #\d/);
-      expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
-    } finally {
-      await context.close();
     }
+    await setSettings(page, { n: "3", temperature: "0.8" });
+    expect(await ask(page, QUESTION)).toBe("answered");
+    const summary = await page.locator('#trace .step[data-step="1"] .sag .vote-summary').textContent();
+    expect(summary).toMatch(/^Vote \(exact\): 3 of 3 candidates generated, \d executed; winner #\d/);
+    expect(await page.locator('[data-testid="answer"]').textContent()).toBe("392");
+    expect(errors).toEqual([]);
   });
 
   // Last: it stops the server.

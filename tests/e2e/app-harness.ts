@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
-import { build, type PluginOption, preview } from "vite";
+import { type PluginOption, preview } from "vite";
+import { inject } from "vitest";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
+import { buildApp } from "./app-build.ts";
 import { REPO_ROOT } from "./harness/vite-server.ts";
 
 const run = promisify(execFile);
@@ -25,7 +27,8 @@ export interface ServedApp {
 }
 
 /**
- * `vite build` into a temporary folder, then `vite preview` of it on a free loopback port. `onRequest`
+ * The page served by `vite preview` on a free loopback port, from a folder of its own: a hard-linked copy
+ * of the build the e2e global setup made once, or, with `plugins`/`env`, a build of its own. `onRequest`
  * sees every request that reaches the server (the ground truth for "no network").
  */
 export async function buildAndPreview(
@@ -38,27 +41,10 @@ export async function buildAndPreview(
   } = {},
 ): Promise<ServedApp> {
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
+  if (options.plugins || options.env) await buildApp(dir, options);
+  else await run("cp", ["-al", join(inject("appBuild"), "dist"), join(dir, "dist")]);
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
-  // Vitest sets NODE_ENV=test, which would make Vite build a development bundle (import.meta.env.DEV);
-  // build what `npm run build` builds.
-  const saved = { NODE_ENV: process.env.NODE_ENV, ...pick(process.env, Object.keys(options.env ?? {})) };
-  Object.assign(process.env, { NODE_ENV: "production", ...options.env });
-  try {
-    await build({
-      root: REPO_ROOT,
-      configFile,
-      mode: "production",
-      logLevel: "error",
-      build: { outDir, emptyOutDir: true },
-      ...(options.plugins ? { plugins: options.plugins } : {}),
-    });
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
   const server = await preview({
     root: REPO_ROOT,
     configFile,
@@ -93,22 +79,6 @@ export async function buildAndPreview(
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string | undefined> {
-  return Object.fromEntries(keys.map((key) => [key, env[key]]));
-}
-
-/** Builds a shard with the CLI (`pocket-agent shard build`) and returns the shard file's path. */
-export async function buildShard(outDir: string, input: string): Promise<string> {
-  await run(
-    process.execPath,
-    [join(REPO_ROOT, "bin/pocket-agent.js"), "shard", "build", "--out", outDir, input],
-    {
-      cwd: REPO_ROOT,
-    },
-  );
-  return join(outDir, "shard.pas");
 }
 
 /**
@@ -186,6 +156,11 @@ export async function pickShard(page: Page, path: string): Promise<void> {
 /** Picks a trajectory file for the replay engine (which also selects it). */
 export async function pickReplay(page: Page, path: string): Promise<void> {
   await setSettings(page, { engine: "replay" });
+  // The status of a file picked before would pass the wait below.
+  await page.evaluate(() => {
+    const status = document.getElementById("replay-status");
+    if (status) status.textContent = "";
+  });
   await page.setInputFiles("#replay-file", path);
   await page.waitForFunction(() =>
     document.getElementById("replay-status")?.textContent?.includes("recorded step"),
@@ -200,12 +175,7 @@ export async function pickReplay(page: Page, path: string): Promise<void> {
  */
 export async function ask(page: Page, question: string, timeout = 120_000): Promise<string> {
   await page.fill("#question", question);
-  await page.evaluate(() => {
-    for (const old of document.querySelectorAll("#trace .run-status")) old.remove();
-    // Likewise the last error: only one the page shows for this question counts.
-    const error = document.getElementById("error");
-    if (error) error.hidden = true;
-  });
+  await forgetLastRun(page);
   await page.click("#ask");
   // The status line appears with the run's last event; the page shows its error and leaves the busy
   // state a moment later, so both are waited for.
@@ -222,6 +192,19 @@ export async function ask(page: Page, question: string, timeout = 120_000): Prom
       .getAttribute("data-status")
       .catch(() => null)) ?? ""
   );
+}
+
+/**
+ * Removes what the page shows of its last run that a wait for the next run could mistake for that run's:
+ * its status line, its step cards and its error. (Tests share a page, and the page clears them only once
+ * the next run has begun.)
+ */
+export async function forgetLastRun(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    for (const old of document.querySelectorAll("#trace .run-status, #trace .step")) old.remove();
+    const error = document.getElementById("error");
+    if (error) error.hidden = true;
+  });
 }
 
 export async function observation(page: Page, step: number) {

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTrajectory } from "../../src/agent/trajectory.ts";
 import {
   ask,
@@ -78,21 +78,24 @@ async function axeViolations(page: Page): Promise<string[]> {
 }
 
 describe("the page's history of runs", { timeout: 120_000 }, () => {
-  let context: BrowserContext;
+  let context: BrowserContext | undefined;
   let page: Page;
 
-  beforeEach(async () => {
+  /** A first visit: a new browser profile (empty history), its page loaded. */
+  async function freshPage(): Promise<void> {
+    await context?.close();
     context = await browser.newContext();
     page = await context.newPage();
     await page.goto(app.url);
     await historyLoaded(page);
-  });
+  }
 
-  afterEach(async () => {
-    await context.close();
+  afterAll(async () => {
+    await context?.close();
   });
 
   it("keeps runs across a reload; each can be reopened, replayed, exported and deleted", async () => {
+    await freshPage();
     await pickReplay(page, await writeJson(work, "first.json", replayTrajectory("First?", [ANSWER_STEP])));
     expect(await ask(page, "First?")).toBe("answered");
     expect(await historyItems(page)).toEqual([["First?", "finished"]]);
@@ -143,6 +146,7 @@ describe("the page's history of runs", { timeout: 120_000 }, () => {
   });
 
   it("keeps the question of a run the page was reloaded during, and lists that run as interrupted", async () => {
+    await freshPage();
     await setSettings(page, { actionTimeout: "30" });
     const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
     await pickReplay(page, await writeJson(work, "slow.json", replayTrajectory("Slow?", [slow, slow])));
@@ -154,7 +158,9 @@ describe("the page's history of runs", { timeout: 120_000 }, () => {
     expect(await historyItems(page)).toEqual([["Slow?", "interrupted"]]);
   });
 
+  // In the page the test above left (a page load starts Pyodide; this needs no first visit).
   it("asks with Ctrl+Enter in the question box", async () => {
+    if (!context) await freshPage();
     await pickReplay(page, await writeJson(work, "keys.json", replayTrajectory("Keys?", [ANSWER_STEP])));
     await page.focus("#question");
     await page.keyboard.press("Control+Enter");

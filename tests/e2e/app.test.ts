@@ -1,5 +1,5 @@
 /**
- * The page in real Chromium, from a production build served by `vite preview` (built once for the file):
+ * The page in real Chromium, from the production build served by `vite preview` (built once per run):
  * a replayed run end to end (real Pyodide worker, real shard built by the CLI), the trace's cards (code
  * highlighted, passages, raw text, the answer's links), a malformed completion, a runaway action, a corrupt
  * shard, SAG, a replay refusing another question, Stop, an OpenAI-compatible server, a browser without a
@@ -20,12 +20,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FIRST_LOAD_BUDGET_BYTES, formatSizes, measureBuild } from "../../scripts/bundle-size.ts";
 import {
   ask,
   buildAndPreview,
-  buildShard,
+  forgetLastRun,
   observation,
   pickReplay,
   pickShard,
@@ -36,7 +36,6 @@ import {
 } from "./app-harness.ts";
 import { launchChromium } from "./harness/browser.ts";
 
-const HOTPOT = "/work/shared/data/wiki/hotpotqa_rpt_dev.jsonl";
 const QUESTION =
   'The band who released the debut album "Tinted Windows" had their first performance in what city?';
 const SEARCH_STEP =
@@ -47,16 +46,28 @@ let app: ServedApp;
 let work: string;
 let shardPath: string;
 let browser: Browser;
+/**
+ * One page serves the tests below, one after another (each picks the engine, shard and settings it needs):
+ * a page load starts Pyodide, several CPU-seconds in Chromium, and most tests only ask questions. The
+ * first visit (what shows before anything loads), reloads and the offline run are tested on purpose.
+ */
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
 const serverHits: string[] = [];
 const UPDATE_CHECK = /^\/(sw|workbox-[\w-]+)\.js$/;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pocket-agent-app-test-"));
-  [app, shardPath, browser] = await Promise.all([
+  shardPath = inject("testShard");
+  [app, browser] = await Promise.all([
     buildAndPreview({ onRequest: (url) => serverHits.push(url) }),
-    buildShard(join(work, "shard"), HOTPOT),
     launchChromium(),
   ]);
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(app.url);
 }, 300_000);
 
 afterAll(async () => {
@@ -66,21 +77,6 @@ afterAll(async () => {
 });
 
 describe("the page with the replay engine", { timeout: 120_000 }, () => {
-  let context: BrowserContext;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeEach(async () => {
-    context = await browser.newContext();
-    page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    await page.goto(app.url);
-  });
-
-  afterEach(async () => {
-    await context.close();
-  });
-
   it("answers a question from recorded completions, searching the real shard, labelled as a replay", async () => {
     // Nothing is loading yet: no progress bar shows (author CSS once overrode the hidden attribute).
     expect(await page.locator("#model-progress").isVisible()).toBe(false);
@@ -209,6 +205,7 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
     expect(first.kind).toBe("timeout");
     expect(first.text).toMatch(/TimeoutError|time limit/i);
     expect(await page.locator("#answer .answer-text").textContent()).toBe("survived");
+    await setSettings(page, { actionTimeout: "10" });
   });
 
   it("refuses a corrupt shard with a clear error and keeps the shard in use", async () => {
@@ -310,6 +307,23 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
     expect(await page.locator("#answer .answer-text").textContent()).toBe("Tulsa");
   });
 
+  it("stops a run with the Stop button and keeps the question", async () => {
+    await setSettings(page, { actionTimeout: "30" });
+    const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
+    await pickReplay(page, await writeJson(work, "slow.json", replayTrajectory("Slow?", [slow, slow])));
+    await page.fill("#question", "Slow?");
+    await forgetLastRun(page);
+    await page.click("#ask");
+    await page.locator('#trace .step[data-step="1"] pre.code').waitFor();
+    await page.click("#stop");
+    const status = page.locator("#trace .run-status");
+    await status.waitFor({ timeout: 60_000 });
+    expect(await status.getAttribute("data-status")).toBe("aborted");
+    expect(await page.inputValue("#question")).toBe("Slow?");
+    expect(await page.isEnabled("#ask")).toBe(true);
+    await setSettings(page, { actionTimeout: "10" });
+  });
+
   it("searches a shard the site serves at a URL, and names a URL that is not a shard", async () => {
     await mkdir(join(app.dir, "dist", "shards"), { recursive: true });
     await copyFile(shardPath, join(app.dir, "dist", "shards", "hotpot.pas"));
@@ -332,21 +346,7 @@ describe("the page with the replay engine", { timeout: 120_000 }, () => {
       /^http:\/\/127\.0\.0\.1:\d+\/shards\/missing\.pas is not a usable shard: not a shard: /,
     );
     expect(await page.locator("#shard-progress").getAttribute("data-state")).toBe("failed");
-  });
-
-  it("stops a run with the Stop button and keeps the question", async () => {
-    await setSettings(page, { actionTimeout: "30" });
-    const slow = "Thought: wait.\nCode:\n```py\nimport time\nfor i in range(600):\n    time.sleep(0.05)\n```";
-    await pickReplay(page, await writeJson(work, "slow.json", replayTrajectory("Slow?", [slow, slow])));
-    await page.fill("#question", "Slow?");
-    await page.click("#ask");
-    await page.locator('#trace .step[data-step="1"] pre.code').waitFor();
-    await page.click("#stop");
-    const status = page.locator("#trace .run-status");
-    await status.waitFor({ timeout: 60_000 });
-    expect(await status.getAttribute("data-status")).toBe("aborted");
-    expect(await page.inputValue("#question")).toBe("Slow?");
-    expect(await page.isEnabled("#ask")).toBe(true);
+    await setSettings(page, { shardSource: "stored" });
   });
 });
 
@@ -389,10 +389,7 @@ describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () =
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-    const context = await browser.newContext();
     try {
-      const page = await context.newPage();
-      await page.goto(app.url);
       await setSettings(page, { engine: "openai", openaiBaseUrl: base, openaiModel: "local-student" });
       expect(await ask(page, QUESTION)).toBe("answered");
       expect(await page.locator("#replay-banner").isVisible()).toBe(false);
@@ -440,7 +437,6 @@ describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () =
       }
     } finally {
       server.close();
-      await context.close();
     }
   });
 });
@@ -448,9 +444,6 @@ describe("the page with an OpenAI-compatible server", { timeout: 120_000 }, () =
 describe("the page with web-llm", { timeout: 120_000 }, () => {
   it("says WebGPU is not available in a Chromium without WebGPU, and keeps the question", async () => {
     // `browser` is launched without --enable-unsafe-webgpu: navigator.gpu exists but has no adapter.
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(app.url);
     await setSettings(page, { engine: "webllm" });
     await page.fill("#question", "Who wrote Hamlet?");
     await page.click("#ask");
@@ -459,7 +452,6 @@ describe("the page with web-llm", { timeout: 120_000 }, () => {
     expect(await error.textContent()).toMatch(/^WebGPU is not available in this browser: /);
     expect(await page.inputValue("#question")).toBe("Who wrote Hamlet?");
     expect(await page.locator("#model-progress").getAttribute("data-state")).toBe("failed");
-    await context.close();
   });
 
   it("explains a model download that fails with HTTP 404, or that gets the host's HTML page", async () => {
