@@ -118,7 +118,7 @@ export class AgentSession {
     const thread =
       settings.engine.kind === "replay" && request.replay
         ? request.replay.trajectory.thread
-      : request.followUpOf && threadAfter(request.followUpOf);
+        : request.followUpOf && threadAfter(request.followUpOf);
     return runAgent(question, {
       engine: ready,
       executor: python.executor,
