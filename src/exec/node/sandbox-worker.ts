@@ -37,10 +37,20 @@ export interface SandboxWorkerData {
   searcherModuleURL?: string;
   /** Adds runJavaScriptForTest: the tests' stand-in for a fully escaped action. */
   testHooks?: boolean;
+  /**
+   * Start from this Pyodide memory snapshot file (pyodide-snapshot.ts), or start the slow way and make one
+   * for the host (`make`), taken before anything of the sandbox's own runs.
+   */
+  snapshot?: { restore: string } | { make: true };
 }
 
+/** How the interpreter started: from a snapshot, or the slow way (having made one, or refused one). */
+export type SandboxStart = "restored" | "made" | "plain" | "snapshot refused";
+
 export type SandboxWorkerApi = ServedRuntime & {
-  ready(): Promise<true>;
+  ready(): Promise<SandboxStart>;
+  /** The snapshot made at start (`snapshot: { make: true }`), once; null after that or without one. */
+  takeSnapshot(): Promise<Uint8Array | null>;
   /**
    * Test hook (only with testHooks): runs `source` as the body of an async function in this thread, after
    * lock-down, exactly as JavaScript reached by an escaped Python action would run, with `pyodide` (the API
@@ -100,8 +110,32 @@ async function loadInterpreter(): Promise<PyodideAPI> {
   )) as typeof import("pyodide");
   // Interpreter-level output is not the model's (the prelude captures prints).
   const quiet = () => {};
-  return loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet });
+  const options = { indexURL: data.indexURL, stdout: quiet, stderr: quiet };
+  const snapshot = data.snapshot;
+  if (snapshot && "restore" in snapshot) {
+    try {
+      const bytes = new Uint8Array(await readFile(snapshot.restore));
+      const restored = await loadPyodide({ ...options, _loadSnapshot: bytes });
+      howStarted = "restored";
+      return restored;
+    } catch {
+      // A snapshot of another build, or a damaged file: the host deletes it; this sandbox starts anew.
+      howStarted = "snapshot refused";
+      return loadPyodide(options);
+    }
+  }
+  if (snapshot && "make" in snapshot) {
+    const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
+    madeSnapshot = pyodide.makeMemorySnapshot();
+    howStarted = "made";
+    return pyodide;
+  }
+  return loadPyodide(options);
 }
+
+let howStarted: SandboxStart = "plain";
+/** Taken right after Pyodide started, before the prelude; handed to the host once, then dropped. */
+let madeSnapshot: Uint8Array | null = null;
 
 /** Kept for the test hook only: an escaped action holds Pyodide's API (`import pyodide_js`). */
 let interpreter: PyodideAPI | undefined;
@@ -155,7 +189,13 @@ async function runJavaScriptForTest(source: string): Promise<string> {
 const api: SandboxWorkerApi = serveRuntime(ready, {
   ready: async () => {
     await ready;
-    return true as const;
+    return howStarted;
+  },
+  takeSnapshot: async () => {
+    await ready;
+    const snapshot = madeSnapshot;
+    madeSnapshot = null;
+    return snapshot;
   },
   runJavaScriptForTest,
 });

@@ -10,20 +10,18 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DownloadProgress, downloadFile } from "../../download/node/download-file.ts";
 import { hubUrl } from "../../download/resume.ts";
+import { cacheRoot } from "../../util/node/cache-root.ts";
 import { type CatalogModel, findCatalogModel, MODEL_CATALOG } from "../catalog.ts";
 
 /** The package root: bundled models and packs are found relative to it, in a checkout and when installed. */
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env["POCKET_AGENT_CACHE"]) return join(env["POCKET_AGENT_CACHE"], "models");
-  const xdg = env["XDG_CACHE_HOME"];
-  return join(xdg?.startsWith("/") ? xdg : join(homedir(), ".cache"), "pocket-agent", "models");
+  return join(cacheRoot(env), "models");
 }
 
 /** What the engine needs to run a model, and the defaults that come with it. */

@@ -1,0 +1,62 @@
+/**
+ * Pyodide memory snapshots for the Node sandbox: the wasm heap of an interpreter that has just started
+ * (before the sandbox's prelude, before any action), saved once and restored by later sandboxes. Starting
+ * from one takes ~0.4 s instead of ~2 s here, which every new sandbox and every restart after a crash or a
+ * swallowed interrupt pays.
+ *
+ * The first sandbox of a Pyodide install starts the slow way with Pyodide's `_makeSnapshot`, hands its
+ * snapshot to the host before it serves anything, and the host writes it atomically to
+ * `$POCKET_AGENT_CACHE/pyodide/` (else `$XDG_CACHE_HOME/pocket-agent/pyodide/`, else
+ * `~/.cache/pocket-agent/pyodide/`), under a name that changes with the Pyodide version, folder and wasm
+ * file. The sandbox may read that one file and write nothing. A snapshot that does not restore is deleted
+ * and the sandbox starts the slow way.
+ *
+ * What a snapshot holds is Pyodide's own start-up state, made by the host's own install, so it carries no
+ * trust that `node_modules` does not already carry; model code never runs before it is taken.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { cacheRoot } from "../../util/node/cache-root.ts";
+
+/** Where snapshots are kept: a folder, or false for none (every sandbox starts the slow way). */
+export type SnapshotDir = string | false;
+
+export function defaultSnapshotDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), "pyodide");
+}
+
+/** The snapshot file for this Pyodide folder: its name changes when the install does. */
+export async function snapshotPath(dir: string, indexURL: string): Promise<string> {
+  const wasm = await stat(join(indexURL, "pyodide.asm.wasm"));
+  const key = createHash("sha256")
+    .update(`${indexURL}\0${wasm.size}\0${wasm.mtimeMs}`)
+    .digest("hex")
+    .slice(0, 16);
+  return join(dir, `pyodide-${key}.snapshot`);
+}
+
+/** Whether a complete snapshot is there to restore (files appear only whole, by rename). */
+export async function snapshotExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a snapshot the sandbox made; concurrent writers each rename a whole file over the name. */
+export async function saveSnapshot(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(join(path, ".."), { recursive: true });
+  const partial = `${path}.${process.pid}.${Date.now()}.part`;
+  try {
+    await writeFile(partial, bytes);
+    await rename(partial, path);
+  } finally {
+    await rm(partial, { force: true });
+  }
+}
+
+export async function dropSnapshot(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
