@@ -6,11 +6,14 @@
  * production build and one browser for the whole file.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeShardFile } from "../../src/retrieval/node/build-shard.ts";
+import { readInputPassages } from "../../src/retrieval/node/read-input.ts";
 import { SHARED } from "../support/shared.ts";
 import {
   ask,
@@ -35,6 +38,8 @@ let app: ServedApp;
 let browser: Browser;
 let work: string;
 let dumpPath: string;
+/** All of the 2Wiki corpus, ~6,000 pages: a build that runs long enough to be stopped. */
+let bigDumpPath: string;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -42,15 +47,15 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** A pages-articles XML dump of the first PAGES articles of the 2Wiki corpus, one page each. */
-async function dumpXml(): Promise<string> {
+/** A pages-articles XML dump of the first `count` articles of the 2Wiki corpus, one page each. */
+async function dumpXml(count: number): Promise<string> {
   const records = JSON.parse(
     await readFile(join(SHARED, "data/wiki/hipporag_2wiki_corpus.json"), "utf8"),
   ) as Array<{ title: string; text: string }>;
   const seen = new Set<string>();
   const pages: string[] = [];
   for (const r of records) {
-    if (pages.length === PAGES) break;
+    if (pages.length === count) break;
     if (seen.has(r.title) || r.title.includes(":")) continue;
     seen.add(r.title);
     pages.push(
@@ -83,10 +88,14 @@ async function pickDump(path: string): Promise<string> {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pocket-agent-shard-build-"));
   dumpPath = join(work, "testwiki-pages-articles.xml.bz2");
+  bigDumpPath = join(work, "bigwiki-pages-articles.xml.bz2");
   const [served, launched] = await Promise.all([
     buildAndPreview(),
     launchChromium(),
-    dumpXml().then((xml) => writeFile(dumpPath, execFileSync("bzip2", ["-c"], { input: xml }))),
+    dumpXml(PAGES).then((xml) => writeFile(dumpPath, execFileSync("bzip2", ["-c"], { input: xml }))),
+    dumpXml(Number.POSITIVE_INFINITY).then((xml) =>
+      writeFile(bigDumpPath, execFileSync("bzip2", ["-c"], { input: xml, maxBuffer: 1 << 26 })),
+    ),
   ]);
   app = served;
   browser = launched;
@@ -126,6 +135,20 @@ describe("building a shard in the page", { timeout: 120_000 }, () => {
     );
     expect(await page.locator("#stop-build").isVisible()).toBe(false);
 
+    // The same shard, byte for byte, as the CLI's builder makes from the same file.
+    const built = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("shards");
+      const meta = JSON.parse(await (await (await dir.getFileHandle("shard.json")).getFile()).text());
+      const bytes = await (await (await dir.getFileHandle(meta.file)).getFile()).arrayBuffer();
+      return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+    });
+    const cli = await writeShardFile(readInputPassages(dumpPath), join(work, "cli"));
+    expect(Buffer.from(built).toString("hex")).toBe(
+      createHash("sha256")
+        .update(await readFile(cli.file))
+        .digest("hex"),
+    );
+
     await pickReplay(
       page,
       await writeJson(work, "etan.json", replayTrajectory(QUESTION, [SEARCH_STEP, ANSWER_STEP])),
@@ -136,6 +159,33 @@ describe("building a shard in the page", { timeout: 120_000 }, () => {
     expect(first.text).toContain("Retrieved documents:");
     expect(first.text).toContain('"Etan Boritzer"');
     expect(await page.locator("#answer .answer-text").textContent()).toBe("children's literature");
+  });
+
+  it("stops a build on Stop, keeping nothing of it", async () => {
+    await setSettings(page, {});
+    await page.evaluate(() => {
+      const bar = document.getElementById("shard-progress");
+      if (bar) delete bar.dataset["state"];
+    });
+    await page.setInputFiles("#dump-file", bigDumpPath);
+    await page.waitForFunction(() =>
+      /read, [\d,]+ pages, [1-9][\d,]* passages$/.test(
+        document.querySelector("#shard-progress .progress-label")?.textContent ?? "",
+      ),
+    );
+    expect(await page.locator("#stop-build").isVisible()).toBe(true);
+    await page.click("#stop-build");
+    await page.waitForFunction(
+      () => document.getElementById("shard-progress")?.dataset["state"] === "failed",
+    );
+    expect(await page.locator("#shard-progress .progress-label").textContent()).toBe(
+      "Stopped building a shard from bigwiki-pages-articles.xml.bz2; nothing was kept.",
+    );
+    expect(await page.locator("#error").isVisible()).toBe(false);
+    expect(await page.locator("#stop-build").isVisible()).toBe(false);
+    expect(await page.locator("#shard-status").textContent()).toContain(
+      "shard built from testwiki-pages-articles.xml.bz2",
+    );
   });
 
   it("refuses a corrupt dump with an error that names it, and keeps the built shard, also for the next visit", async () => {
@@ -162,7 +212,8 @@ describe("building a shard in the page", { timeout: 120_000 }, () => {
       /^No shard was built from notes\.xml: notes\.xml: not an input/,
     );
 
-    // Only the built shard is left in OPFS (the failed builds removed their files), and a reload opens it.
+    // Only the built shard is left in OPFS (the stopped and failed builds removed their files), and a
+    // reload opens it.
     const files = await page.evaluate(async () => {
       const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("shards");
       const names: string[] = [];

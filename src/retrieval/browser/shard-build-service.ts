@@ -38,8 +38,6 @@ export interface BuildProgress {
   pages: number;
   /** Posting runs spilled so far. */
   runs: number;
-  /** The worker's JS heap in use, where the browser says (Chromium's performance.memory). */
-  heapBytes?: number;
 }
 
 export interface BuiltShard {
@@ -55,8 +53,6 @@ export interface BuiltShard {
   compressed: boolean;
   format: string | undefined;
   seconds: number;
-  /** Highest JS heap in use seen at the progress ticks (Chromium only). */
-  peakHeapBytes?: number;
 }
 
 export class BuildCancelled extends Error {
@@ -109,18 +105,12 @@ export class ShardBuildService {
       pages: 0,
       runs: 0,
     };
-    let peakHeap: number | undefined;
     let lastTick = 0;
     const tick = (force = false) => {
       const now = performance.now();
       if (!force && now - lastTick < PROGRESS_MS) return false;
       lastTick = now;
       progress.pages = report.pages;
-      const heap = heapBytes();
-      if (heap !== undefined) {
-        progress.heapBytes = heap;
-        peakHeap = Math.max(peakHeap ?? 0, heap);
-      }
       onProgress({ ...progress });
       return true;
     };
@@ -179,11 +169,6 @@ export class ShardBuildService {
       compressed: report.compressed,
       format: report.format,
       seconds: (performance.now() - started) / 1000,
-      ...(peakHeap === undefined ? {} : { peakHeapBytes: peakHeap }),
     };
   }
-}
-
-function heapBytes(): number | undefined {
-  return (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
 }
