@@ -85,6 +85,7 @@ export class ShardBuildView {
         workerFailure(worker),
         killed,
       ]);
+      if (built.passages === 0) throw new Error(`${file.name} holds no article text to index`);
       const shardFile = await store.file(outFile);
       const bytes = await readBlob(shardFile, () => {});
       const info = await checkShard(bytes, label, (checked, total) =>
