@@ -9,7 +9,9 @@
  *   sampled every 200 ms, over the baseline of the loaded page (the build worker lives in the page's
  *   renderer process; Chromium gives workers no performance.memory).
  * - The bzip2 decoder alone (the one both use, src/retrieval/inputs/bunzip2.ts) against `bzip2 -d`.
- * The ratio that matters is page / CLI build time; both shards must be the same bytes.
+ * The ratios that matter are page / CLI build time, and CPU time (less sensitive to a loaded machine:
+ * the CLI process's user + system time against the renderer processes' from pick to use); both shards
+ * must be the same bytes.
  *
  * Run: `npm run bench -- shard-build`.
  */
@@ -86,11 +88,29 @@ async function rssOf(pid: number): Promise<number> {
   }
 }
 
-/** Total RSS of this process's Chromium renderer processes. */
-async function rendererRss(): Promise<number> {
+/** This process's Chromium renderer processes (found once: walking /proc costs CPU the build needs). */
+async function rendererPids(): Promise<number[]> {
+  return (await descendants(process.pid)).filter((p) => p.cmd.includes("--type=renderer")).map((p) => p.pid);
+}
+
+/** CPU seconds (user + system) the processes have used so far (/proc/PID/stat, 100 ticks a second). */
+async function cpuSeconds(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+async function totalRss(pids: number[]): Promise<number> {
   let total = 0;
-  for (const { pid, cmd } of await descendants(process.pid))
-    if (cmd.includes("--type=renderer")) total += await rssOf(pid);
+  for (const pid of pids) total += await rssOf(pid);
   return total;
 }
 
@@ -105,7 +125,7 @@ async function timeCli(dump: string, outDir: string) {
       "/usr/bin/time",
       [
         "-f",
-        "MAXRSS_KB %M",
+        "MAXRSS_KB %M CPU %U %S",
         process.execPath,
         join(REPO, "bin/pocket-agent.js"),
         "shard",
@@ -125,8 +145,15 @@ async function timeCli(dump: string, outDir: string) {
   });
   const seconds = (performance.now() - started) / 1000;
   const maxRss = Number(/MAXRSS_KB (\d+)/.exec(stderr)?.[1] ?? 0) * 1024;
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(stderr);
   const bytes = await readFile(join(outDir, "shard.pas"));
-  return { seconds, peakRssMiB: maxRss / MiB, shardBytes: bytes.length, sha256: sha256(bytes) };
+  return {
+    seconds,
+    cpuSeconds: Number(cpu?.[1]) + Number(cpu?.[2]),
+    peakRssMiB: maxRss / MiB,
+    shardBytes: bytes.length,
+    sha256: sha256(bytes),
+  };
 }
 
 async function timePage(dump: string) {
@@ -143,12 +170,14 @@ async function timePage(dump: string) {
       },
     );
     await new Promise((r) => setTimeout(r, 1000));
-    const baseline = await rendererRss();
+    const renderers = await rendererPids();
+    const baseline = await totalRss(renderers);
+    const cpuBefore = await cpuSeconds(renderers);
     let peak = baseline;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        peak = Math.max(peak, await rendererRss());
+        peak = Math.max(peak, await totalRss(renderers));
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
@@ -166,6 +195,7 @@ async function timePage(dump: string) {
       { timeout: 1_800_000, polling: 100 },
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = (await cpuSeconds(renderers)) - cpuBefore;
     sampling = false;
     await sampler;
     const label = (await page.locator("#shard-progress .progress-label").textContent()) ?? "";
@@ -184,6 +214,8 @@ async function timePage(dump: string) {
       label,
       workerSeconds,
       pickToUseSeconds: seconds,
+      /** CPU time of the renderer processes from pick to use (the worker, and the page's check). */
+      rendererCpuSeconds: cpu,
       rendererRssBaselineMiB: baseline / MiB,
       rendererRssPeakMiB: peak / MiB,
       rendererRssGrowthMiB: (peak - baseline) / MiB,
@@ -232,6 +264,8 @@ export async function run(): Promise<Record<string, unknown>> {
       ratios: {
         pageWorkerOverCli: page.workerSeconds / cli.seconds,
         pagePickToUseOverCli: page.pickToUseSeconds / cli.seconds,
+        /** Less sensitive to the machine's load than wall time. */
+        pageCpuOverCliCpu: page.rendererCpuSeconds / cli.cpuSeconds,
       },
     };
   } finally {

@@ -6,6 +6,7 @@
  * wrote); an unreadable, corrupt or unknown file is refused with the worker's reason in the error box.
  */
 import { proxy, type Remote, wrap } from "comlink";
+import { opfsScratchNames } from "../retrieval/browser/opfs-shard-files.ts";
 import type {
   BuildProgress,
   BuildRequest,
@@ -39,8 +40,15 @@ export function spawnShardBuildWorker(): Worker {
   });
 }
 
+interface Building {
+  api: Remote<ShardBuildService>;
+  /** Ends the worker and fails the build as stopped. */
+  kill(): void;
+  killTimer?: ReturnType<typeof setTimeout>;
+}
+
 export class ShardBuildView {
-  private building: { api: Remote<ShardBuildService>; worker: Worker; kill(): void } | undefined;
+  private building: Building | undefined;
 
   constructor(private readonly options: ShardBuildViewOptions) {}
 
@@ -50,7 +58,7 @@ export class ShardBuildView {
       const file = input.files?.[0];
       if (file) void this.build(file).finally(() => (input.value = ""));
     });
-    stop.addEventListener("click", () => void this.stop());
+    stop.addEventListener("click", () => this.stop());
   }
 
   /** Builds a shard from the file and makes it the shard in use; resolves when done or refused. */
@@ -69,7 +77,8 @@ export class ShardBuildView {
         reject(error);
       };
     });
-    this.building = { api, worker, kill };
+    const building: Building = { api, kill };
+    this.building = building;
     input.disabled = true;
     stop.hidden = false;
     const outFile = newShardFileName();
@@ -96,7 +105,8 @@ export class ShardBuildView {
       this.options.onBuilt({ key: `opfs:${outFile}`, label, blob: shardFile, passages: info.passages }, note);
       bar.done(`${label}: ${describeBuilt(built)}${note}.`);
     } catch (error) {
-      await store.discard(outFile).catch(() => {});
+      // The worker removes its files on a failure or a stop; these are for a worker that was ended.
+      for (const name of [outFile, ...opfsScratchNames(outFile)]) await store.discard(name).catch(() => {});
       const inUse = this.options.inUse();
       const still = inUse ? ` The shard in use is still ${inUse}.` : "";
       if (isCancel(error)) {
@@ -106,6 +116,7 @@ export class ShardBuildView {
         this.options.showError(`No shard was built from ${file.name}: ${reason(error)}.${still}`);
       }
     } finally {
+      clearTimeout(building.killTimer);
       this.building = undefined;
       worker.terminate();
       input.disabled = false;
@@ -113,16 +124,15 @@ export class ShardBuildView {
     }
   }
 
-  /** Asks the worker to stop; a worker that does not answer within 5 s is ended. */
-  async stop(): Promise<void> {
+  /**
+   * Asks the worker to stop; a build that has not ended 5 s later (busy writing the index, which it
+   * does in one go) is ended with its worker.
+   */
+  stop(): void {
     const building = this.building;
-    if (!building) return;
-    const timer = setTimeout(() => building.kill(), 5000);
-    try {
-      await building.api.cancel();
-    } finally {
-      clearTimeout(timer);
-    }
+    if (!building || building.killTimer) return;
+    building.killTimer = setTimeout(() => building.kill(), 5000);
+    void building.api.cancel().catch(() => {});
   }
 }
 

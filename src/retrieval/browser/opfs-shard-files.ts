@@ -6,8 +6,13 @@
  */
 import type { ScratchFile, ShardFiles } from "../shard-build.ts";
 
+/** The scratch files' names beside shard `name`. */
+export function opfsScratchNames(name: string): string[] {
+  return [`${name}.blocks.tmp`, `${name}.runs.tmp`, `${name}.postings.tmp`];
+}
+
 export async function opfsShardFiles(dir: FileSystemDirectoryHandle, name: string): Promise<ShardFiles> {
-  const scratch = [`${name}.blocks.tmp`, `${name}.runs.tmp`, `${name}.postings.tmp`];
+  const scratch = opfsScratchNames(name);
   const handles: FileSystemSyncAccessHandle[] = [];
   const open = async (file: string) => {
     const handle = await (await dir.getFileHandle(file, { create: true })).createSyncAccessHandle();
