@@ -54,6 +54,8 @@ export class ShardBuildView {
 
   start(): void {
     const { input, stop } = this.options;
+    // Files of builds the page was closed during, which nothing refers to.
+    void this.options.store.sweep().catch(() => {});
     input.addEventListener("change", () => {
       const file = input.files?.[0];
       if (file) void this.build(file).finally(() => (input.value = ""));

@@ -198,6 +198,31 @@ export class ShardStore {
     await (await this.dir())?.removeEntry(name).catch(() => {});
   }
 
+  /**
+   * Removes what builds left behind when the page closed under them (their scratch files and shards
+   * never adopted): every file of the folder but the stored shard and its metadata, once untouched for
+   * `minAgeMs`. A build still running holds its files locked, and a newer file may be a shard about to
+   * be adopted, so both are left alone. Returns the names removed.
+   */
+  async sweep(minAgeMs = 10 * 60_000, now = Date.now()): Promise<string[]> {
+    const dir = await this.dir();
+    if (!dir) return [];
+    const keep = new Set([META_FILE, (await this.meta())?.file]);
+    const removed: string[] = [];
+    for await (const [name, handle] of entriesOf(dir)) {
+      if (keep.has(name) || handle.kind !== "file") continue;
+      try {
+        const file = await (handle as FileSystemFileHandle).getFile();
+        if (now - file.lastModified < minAgeMs) continue;
+        await dir.removeEntry(name);
+        removed.push(name);
+      } catch {
+        // locked by a build in progress, or gone already
+      }
+    }
+    return removed;
+  }
+
   private async requireDir(): Promise<FileSystemDirectoryHandle> {
     const dir = await this.dir();
     if (!dir)
@@ -222,6 +247,11 @@ export class ShardStore {
       return null;
     }
   }
+}
+
+/** A folder's entries (typed here: TypeScript's DOM library has no async iteration for them yet). */
+function entriesOf(dir: FileSystemDirectoryHandle): AsyncIterable<[string, FileSystemHandle]> {
+  return (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries();
 }
 
 /** A new name for a shard file in the folder. */
