@@ -115,7 +115,7 @@ export class ShardBuildView {
         bar.fail(`Stopped building a shard from ${file.name}; nothing was kept.`);
       } else {
         bar.fail(`No shard was built from ${file.name}.`);
-        this.options.showError(`No shard was built from ${file.name}: ${reason(error)}.${still}`);
+        this.options.showError(`No shard was built from ${file.name}: ${reason(error, file.name)}.${still}`);
       }
     } finally {
       clearTimeout(building.killTimer);
@@ -170,7 +170,8 @@ function isCancel(error: unknown): boolean {
   return error instanceof Error && error.name === "BuildCancelled";
 }
 
-function reason(error: unknown): string {
+/** The error's message, without the file name the reader puts first (the sentence names it already). */
+function reason(error: unknown, name: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\.$/, "");
+  return (message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message).replace(/\.$/, "");
 }

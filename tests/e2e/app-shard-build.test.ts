@@ -80,7 +80,7 @@ async function pickDump(path: string): Promise<string> {
       return state === "done" || state === "failed";
     },
     undefined,
-    { timeout: 60_000 },
+    { timeout: 150_000 },
   );
   return (await page.locator("#shard-progress").getAttribute("data-state")) ?? "";
 }
@@ -110,7 +110,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("building a shard in the page", { timeout: 120_000 }, () => {
+describe("building a shard in the page", { timeout: 240_000 }, () => {
   it("builds a shard from a picked .xml.bz2 dump with progress, and web_search answers from it", async () => {
     // The bar's label while it runs: bytes read of the file and passages so far.
     const labels: string[] = [];
@@ -199,7 +199,7 @@ describe("building a shard in the page", { timeout: 120_000 }, () => {
     const error = page.locator("#error");
     expect(await error.isVisible()).toBe(true);
     expect(await error.textContent()).toMatch(
-      /^No shard was built from corrupt-pages-articles\.xml\.bz2: corrupt-pages-articles\.xml\.bz2: bad bzip2 data \(/,
+      /^No shard was built from corrupt-pages-articles\.xml\.bz2: bad bzip2 data \(/,
     );
     expect(await error.textContent()).toContain(
       "The shard in use is still shard built from testwiki-pages-articles.xml.bz2.",
@@ -209,7 +209,7 @@ describe("building a shard in the page", { timeout: 120_000 }, () => {
     await writeFile(notADump, "just some notes, not a dump\n");
     expect(await pickDump(notADump)).toBe("failed");
     expect(await error.textContent()).toMatch(
-      /^No shard was built from notes\.xml: notes\.xml: not an input/,
+      /^No shard was built from notes\.xml: not an input the builder knows/,
     );
 
     // Only the built shard is left in OPFS (the stopped and failed builds removed their files), and a
