@@ -31,6 +31,7 @@ import {
   type SettingsValues,
   saveValues,
 } from "./settings.ts";
+import { ShardBuildView } from "./shard-build-view.ts";
 import {
   checkShard,
   fetchBytes,
@@ -163,6 +164,22 @@ export class App {
       if (file) void this.pickReplay(file);
     });
     this.forgetShardButton.addEventListener("click", () => void this.forgetShard());
+    // A shard built in a worker from a picked dump (shard-build-view.ts) is used like a picked shard file.
+    new ShardBuildView({
+      input: byId("dump-file", HTMLInputElement),
+      stop: byId("stop-build", HTMLButtonElement),
+      bar: this.shardBar,
+      store: this.deps.shardStore,
+      onBuilt: (shard, note) => {
+        this.storedShard = shard;
+        this.setRadio("shardSource", "stored");
+        this.forgetShardButton.hidden = false;
+        this.shardStatus.textContent = `Shard in use: ${shard.label} (${shard.passages} passages)${note}.`;
+      },
+      showError: (message) => this.showError(message),
+      clearError: () => this.clearError(),
+      inUse: () => this.storedShard?.label,
+    }).start();
     this.saveButton.addEventListener("click", () => this.saveTrajectory());
     this.followUpButton.addEventListener("click", () => this.startFollowUp());
     byId("new-conversation", HTMLButtonElement).addEventListener("click", () => this.endFollowUp());

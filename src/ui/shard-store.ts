@@ -123,6 +123,8 @@ async function collect(
 }
 
 const META_FILE = "shard.json";
+/** The OPFS folder of the stored shard (the build worker writes there too). */
+export const SHARD_FOLDER = "shards";
 
 /** The stored shard in OPFS: one data file plus a small JSON naming it, replaced only after a full write. */
 export class ShardStore {
@@ -157,23 +159,77 @@ export class ShardStore {
 
   /** Writes the new shard, then points the metadata at it, then drops the old file. */
   async save(bytes: Uint8Array, name: string, info: ShardInfo): Promise<StoredShardMeta> {
+    const file = newShardFileName();
+    await writeFile(await this.requireDir(), file, bytes);
+    return this.adopt(file, name, { bytes: bytes.byteLength, passages: info.passages });
+  }
+
+  /**
+   * Makes a shard file already written into the folder (by the build worker) the stored shard: points
+   * the metadata at it, then drops the old file.
+   */
+  async adopt(
+    file: string,
+    name: string,
+    info: { bytes: number; passages: number },
+  ): Promise<StoredShardMeta> {
+    const dir = await this.requireDir();
+    const previous = await this.meta();
+    const meta: StoredShardMeta = {
+      name,
+      bytes: info.bytes,
+      passages: info.passages,
+      savedAt: new Date().toISOString(),
+      file,
+    };
+    await writeFile(dir, META_FILE, new TextEncoder().encode(JSON.stringify(meta)));
+    if (previous && previous.file !== meta.file) await dir.removeEntry(previous.file).catch(() => {});
+    return meta;
+  }
+
+  /** A file of the folder (the shard a build wrote), to read it. */
+  async file(name: string): Promise<File> {
+    return (await (await this.requireDir()).getFileHandle(name)).getFile();
+  }
+
+  /** Removes a file of the folder that is not the stored shard (a build's output that was refused). */
+  async discard(name: string): Promise<void> {
+    if ((await this.meta())?.file === name) return;
+    await (await this.dir())?.removeEntry(name).catch(() => {});
+  }
+
+  /**
+   * Removes what builds left behind when the page closed under them (their scratch files and shards
+   * never adopted): every file of the folder but the stored shard and its metadata, once untouched for
+   * `minAgeMs`. A build still running holds its files locked, and a newer file may be a shard about to
+   * be adopted, so both are left alone. Returns the names removed.
+   */
+  async sweep(minAgeMs = 10 * 60_000, now = Date.now()): Promise<string[]> {
+    const dir = await this.dir();
+    if (!dir) return [];
+    const keep = new Set([META_FILE, (await this.meta())?.file]);
+    const removed: string[] = [];
+    for await (const [name, handle] of entriesOf(dir)) {
+      if (keep.has(name) || handle.kind !== "file") continue;
+      try {
+        const file = await (handle as FileSystemFileHandle).getFile();
+        if (now - file.lastModified < minAgeMs) continue;
+        await dir.removeEntry(name);
+        removed.push(name);
+      } catch {
+        // locked by a build in progress, or gone already
+      }
+    }
+    return removed;
+  }
+
+  private async requireDir(): Promise<FileSystemDirectoryHandle> {
     const dir = await this.dir();
     if (!dir)
       throw new ShardError(
         "this browser has no origin private file system; the shard will not be kept for the next visit",
       );
-    const previous = await this.meta();
-    const meta: StoredShardMeta = {
-      name,
-      bytes: bytes.byteLength,
-      passages: info.passages,
-      savedAt: new Date().toISOString(),
-      file: `shard-${Date.now()}.pas`,
-    };
-    await writeFile(dir, meta.file, bytes);
-    await writeFile(dir, META_FILE, new TextEncoder().encode(JSON.stringify(meta)));
-    if (previous && previous.file !== meta.file) await dir.removeEntry(previous.file).catch(() => {});
-    return meta;
+    return dir;
   }
 
   async forget(): Promise<void> {
@@ -186,11 +242,21 @@ export class ShardStore {
 
   private async dir(): Promise<FileSystemDirectoryHandle | null> {
     try {
-      return await (await this.root()).getDirectoryHandle("shards", { create: true });
+      return await (await this.root()).getDirectoryHandle(SHARD_FOLDER, { create: true });
     } catch {
       return null;
     }
   }
+}
+
+/** A folder's entries (typed here: TypeScript's DOM library has no async iteration for them yet). */
+function entriesOf(dir: FileSystemDirectoryHandle): AsyncIterable<[string, FileSystemHandle]> {
+  return (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries();
+}
+
+/** A new name for a shard file in the folder. */
+export function newShardFileName(): string {
+  return `shard-${Date.now()}.pas`;
 }
 
 async function writeFile(dir: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {

@@ -4,16 +4,17 @@
  * target (so neither passage text nor the index accumulates in memory), then writes DIR/shard.pas =
  * head + postings + blocks, and renames it into place.
  */
-import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RunStore } from "../posting-runs.ts";
+import { newInputReport } from "../inputs/read-passages.ts";
 import type { Passage } from "../search.ts";
+import { type ShardFileOptions, writeShard } from "../shard-build.ts";
 import { SHARD_FILE_NAME } from "../shard-format.ts";
-import { type AddResult, ShardWriter, type ShardWriterOptions } from "../shard-writer.ts";
+import type { AddResult, ShardWriter } from "../shard-writer.ts";
 import { type InputReport, readInputPassages } from "./read-input.ts";
+import { nodeShardFiles } from "./shard-files.ts";
 
-export type ShardFileOptions = Omit<ShardWriterOptions, "onBlock" | "onPostings" | "runStore">;
+export type { ShardFileOptions };
 
 export interface BuildShardOptions extends ShardFileOptions {
   inputs: string[];
@@ -59,7 +60,7 @@ export async function buildShard(options: BuildShardOptions): Promise<BuildStats
   async function* passages(): AsyncGenerator<Passage> {
     for (const file of options.inputs) {
       currentFile = file;
-      const report: InputReport = { file, compressed: false, layouts: new Set(), pages: 0, skippedPages: 0 };
+      const report = newInputReport(file);
       stats.files.push(report);
       for await (const passage of readInputPassages(file, report)) {
         if (stats.added >= max) return;
@@ -89,7 +90,7 @@ export async function buildShard(options: BuildShardOptions): Promise<BuildStats
 
 /**
  * Writes DIR/shard.pas from a stream of passages with bounded memory: passage blocks, posting runs
- * and the merged postings go to temporary files beside it, which are removed afterwards.
+ * and the merged postings go to temporary files beside it (node/shard-files.ts), removed afterwards.
  */
 export async function writeShardFile(
   passages: AsyncIterable<Passage> | Iterable<Passage>,
@@ -99,76 +100,8 @@ export async function writeShardFile(
 ): Promise<{ file: string; bytes: number; terms: number; passages: number; runs: number }> {
   await mkdir(outDir, { recursive: true });
   const target = join(outDir, SHARD_FILE_NAME);
-  const temporary = [`${target}.blocks.tmp`, `${target}.runs.tmp`, `${target}.postings.tmp`];
-  const [blocksPath, runsPath, postingsPath] = temporary as [string, string, string];
-  const partialPath = `${target}.tmp`;
-  const fds: number[] = [];
-  const open = (path: string, flags: string) => {
-    const fd = openSync(path, flags);
-    fds.push(fd);
-    return fd;
-  };
-  try {
-    const blocksFd = open(blocksPath, "w");
-    const postingsFd = open(postingsPath, "w");
-    const writer = new ShardWriter({
-      ...options,
-      onBlock: (block) => writeSync(blocksFd, block),
-      onPostings: (bytes) => writeSync(postingsFd, bytes),
-      runStore: fileRunStore(open(runsPath, "w+")),
-    });
-    for await (const passage of passages) {
-      const result = writer.add(passage);
-      onAdd?.(result, writer);
-    }
-    const { head, header, postingsLength, passagesOffset } = writer.finish();
-    const outFd = open(partialPath, "w");
-    writeSync(outFd, head);
-    await copyInto(outFd, postingsPath);
-    writeSync(outFd, new Uint8Array(passagesOffset - head.length - postingsLength));
-    await copyInto(outFd, blocksPath);
-    for (const fd of fds.splice(0)) closeSync(fd);
-    await rename(partialPath, target);
-    return {
-      file: target,
-      bytes: header.fileLength,
-      terms: header.termCount,
-      passages: header.passageCount,
-      runs: writer.runCount,
-    };
-  } catch (error) {
-    await rm(partialPath, { force: true });
-    throw error;
-  } finally {
-    for (const fd of fds) closeSync(fd);
-    for (const path of temporary) await rm(path, { force: true });
-  }
-}
-
-/** Posting runs in a file: appended at its end, read back with positioned reads. */
-function fileRunStore(fd: number): RunStore {
-  let length = 0;
-  return {
-    append(bytes) {
-      writeSync(fd, bytes, 0, bytes.length, length);
-      length += bytes.length;
-    },
-    read(offset, size) {
-      const out = new Uint8Array(size);
-      let done = 0;
-      while (done < size) {
-        const n = readSync(fd, out, done, size - done, offset + done);
-        if (n === 0) throw new Error(`posting runs file ended at ${offset + done} of ${offset + size}`);
-        done += n;
-      }
-      return out;
-    },
-  };
-}
-
-async function copyInto(fd: number, path: string): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-    writeSync(fd, chunk as Buffer);
+  const written = await writeShard(passages, nodeShardFiles(target), options, onAdd ? { onAdd } : {});
+  return { file: target, ...written };
 }
 
 function normaliseTitle(title: string): string {
