@@ -35,7 +35,8 @@ export function offlineServiceWorker(): Plugin[] {
       icons: [{ src: "icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any" }],
     },
     workbox: {
-      globPatterns: ["**/*.{html,js,mjs,css,svg,wasm,zip,json,whl,webmanifest}"],
+      // gz: the Pyodide snapshot (vite-pyodide.ts), which the Python worker restores on every start.
+      globPatterns: ["**/*.{html,js,mjs,css,svg,wasm,zip,json,whl,webmanifest,gz}"],
       // Shards are the user's own data (OPFS); sample shards a host serves are cached when first fetched.
       // Engine files are cached when their engine first runs (runtimeCaching below).
       globIgnores: ["**/*.pas", ...ENGINE_ASSET_GLOBS],

@@ -86,6 +86,10 @@ describe("cross-origin isolated page", () => {
     expect(state).toEqual({ isolated: true, canInterrupt: true });
   });
 
+  it("starts Python from the snapshot the Vite plugin made", async () => {
+    expect(await call(page, "pythonStart")).toBe("restored");
+  });
+
   it("runs Python with the reference semantics", async () => {
     const r = await run(page, "x = 6\nprint('x is', x)\nx * 7");
     expect(r).toMatchObject({ logs: "x is 6\n", output: "42", isFinalAnswer: false });
@@ -263,6 +267,8 @@ describe("cross-origin isolated page", () => {
     expect(r.error?.type).toBe("InterpreterCrash");
     expect(r.restarted).toBe(true);
     expect((await run(page, "kept * 6")).output).toBe("42");
+    // The fresh worker started from the snapshot too.
+    expect(await call(page, "pythonStart")).toBe("restored");
   }, 120_000);
 
   it("isolates candidates and commits without re-running", async () => {
@@ -386,6 +392,24 @@ function escapedAttack(url: string): string {
     return { here, nested };
   `;
 }
+
+describe("a damaged Pyodide snapshot", () => {
+  it("is refused, and Python starts the slow way and runs", async () => {
+    const { page } = await openPage(browser, "about:blank");
+    await page.route("**/pyodide/pyodide.snapshot.gz", (route) =>
+      route.fulfill({ status: 200, contentType: "application/gzip", body: Buffer.alloc(4096, 7) }),
+    );
+    await page.goto(`${vite.url}${PAGE}`);
+    await page.waitForFunction(() => document.title === "executor e2e ready", undefined, { timeout: 60_000 });
+    try {
+      await call(page, "create", { timeoutMs: 5000 });
+      expect(await call(page, "pythonStart")).toBe("snapshot refused");
+      expect((await run(page, "print(6 * 7)")).logs).toBe("42\n");
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
 
 describe("a broken package folder", () => {
   it("is reported as broken through the frame and the worker, not as 'not available', and Python still runs", async () => {

@@ -15,7 +15,7 @@ import type { Executor, ExecutorOptions, ShardSource } from "../../ports/executo
 import type { RuntimeApi, RuntimeConfig } from "../runtime.ts";
 import { RUNTIME_METHODS } from "../serve-runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
-import type { PyodideAssets, SandboxInit } from "./frame-protocol.ts";
+import { type PyodideAssets, type PythonStart, type SandboxInit, SNAPSHOT_FILE } from "./frame-protocol.ts";
 import { packageLoader } from "./package-loader.ts";
 import { openSandbox, type SandboxConnection } from "./sandbox-frame.ts";
 
@@ -39,6 +39,8 @@ export interface BrowserExecutorOptions extends ExecutorOptions {
 export interface BrowserExecutor extends Executor {
   /** With `testHooks`: runs `source` as the body of an async function in the current Python worker. */
   evalInWorker?(source: string): Promise<unknown>;
+  /** How Python started in the current worker: from the build's snapshot, or the slow way. */
+  pythonStart(): PythonStart;
 }
 
 /**
@@ -75,18 +77,40 @@ async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
       file("pyodide.asm.wasm").then((r) => r.arrayBuffer()),
       file("python_stdlib.zip").then((r) => r.arrayBuffer()),
       file("pyodide-lock.json").then((r) => r.text()),
-    ]).then(([pyodideMjs, asmMjs, asmWasm, stdlibZip, lockJson]) => ({
+      snapshotOf(new URL(SNAPSHOT_FILE, pyodideURL)),
+    ]).then(([pyodideMjs, asmMjs, asmWasm, stdlibZip, lockJson, snapshot]) => ({
       pyodideMjs,
       asmMjs,
       asmWasm,
       stdlibZip,
       lockJson,
+      ...(snapshot ? { snapshot } : {}),
     }));
     assetCache.set(pyodideURL, cached);
     cached.catch(() => assetCache.delete(pyodideURL));
   }
   const assets = await cached;
-  return { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
+  const copy = { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
+  if (assets.snapshot) copy.snapshot = assets.snapshot.slice(0);
+  return copy;
+}
+
+/**
+ * The build's Pyodide snapshot, gunzipped; undefined when the site has none (a build without the plugin's
+ * snapshot, or a host that does not serve it): the worker then starts Python the slow way. A host may
+ * have decoded the gzip already (Content-Encoding), so the bytes are gunzipped only if they are gzip.
+ */
+async function snapshotOf(url: URL): Promise<ArrayBuffer | undefined> {
+  try {
+    const response = await fetch(url);
+    if (!response.ok) return undefined;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.buffer;
+    const unzipped = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return await new Response(unzipped).arrayBuffer();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -146,7 +170,9 @@ export async function createBrowserExecutor(options: BrowserExecutorOptions = {}
     if (sandbox.interrupt) connection.interrupt = sandbox.interrupt;
     return connection;
   };
-  const executor: BrowserExecutor = await WorkerExecutor.create(spawn, options);
+  const executor: BrowserExecutor = Object.assign(await WorkerExecutor.create(spawn, options), {
+    pythonStart: (): PythonStart => current?.started ?? "plain",
+  });
   if (options.testHooks) {
     executor.evalInWorker = (source) => {
       if (!current) return Promise.reject(new Error("no python worker"));

@@ -38,6 +38,7 @@ function start(message: Extract<ToFrame, { type: "start" }>): void {
   };
   if (interrupt) boot.interrupt = interrupt;
   const transfer: Transferable[] = [message.replyPort, message.assets.asmWasm, message.assets.stdlibZip];
+  if (message.assets.snapshot) transfer.push(message.assets.snapshot);
   worker.postMessage(boot, transfer);
 }
 

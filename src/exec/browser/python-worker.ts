@@ -20,6 +20,7 @@ import type {
   CallMethod,
   FromWorker,
   PyodideAssets,
+  PythonStart,
   SandboxInit,
   ToWorker,
   WorkerBoot,
@@ -32,6 +33,7 @@ let replyPort: MessagePort | undefined;
 /** What this worker serves (set at boot): the runtime methods both worker hosts share, and the test hook. */
 let served: object | undefined;
 let testHooks = false;
+let pythonStart: PythonStart = "plain";
 let nextPackageRequest = 1;
 const packageRequests = new Map<
   number,
@@ -108,18 +110,26 @@ async function start(
     import(/* @vite-ignore */ blobURL(assets.pyodideMjs)) as Promise<typeof import("pyodide")>,
     import(/* @vite-ignore */ blobURL(assets.asmMjs)) as Promise<{ default: unknown }>,
   ]);
-  const [pyodide, search] = await Promise.all([
-    loadPyodide({
-      indexURL: MEMORY_BASE,
-      lockFileContents: assets.lockJson,
-      packages: [],
-      createPyodideModule: asm.default as NonNullable<
-        Parameters<typeof loadPyodide>[0]
-      >["createPyodideModule"],
-      ...quiet,
-    }),
-    openSearcher(init.shard, init.shardError),
-  ]);
+  const options = {
+    indexURL: MEMORY_BASE,
+    lockFileContents: assets.lockJson,
+    packages: [],
+    createPyodideModule: asm.default as NonNullable<Parameters<typeof loadPyodide>[0]>["createPyodideModule"],
+    ...quiet,
+  };
+  const boot = async (): Promise<Awaited<ReturnType<typeof loadPyodide>>> => {
+    if (!assets.snapshot) return loadPyodide(options);
+    try {
+      const restored = await loadPyodide({ ...options, _loadSnapshot: new Uint8Array(assets.snapshot) });
+      pythonStart = "restored";
+      return restored;
+    } catch {
+      // A snapshot of another Pyodide, or a damaged file: start the slow way, and say so.
+      pythonStart = "snapshot refused";
+      return loadPyodide(options);
+    }
+  };
+  const [pyodide, search] = await Promise.all([boot(), openSearcher(init.shard, init.shardError)]);
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
   const created = await PythonRuntime.create(pyodide, init.config, {
     ...search,
@@ -189,7 +199,7 @@ export function servePythonWorker(): void {
       served = serveRuntime(started, { evalJs: evalJsHook });
       addEventListener("message", onMessage);
       started.then(
-        () => send({ type: "ready", interruptible: !!boot.interrupt }),
+        () => send({ type: "ready", interruptible: !!boot.interrupt, started: pythonStart }),
         (err: unknown) => send({ type: "failed", message: err instanceof Error ? err.message : String(err) }),
       );
     },

@@ -16,6 +16,7 @@ import {
   checkReply,
   type FromWorker,
   type PyodideAssets,
+  type PythonStart,
   parseFromFrame,
   parseFromWorker,
   type SandboxInit,
@@ -58,6 +59,8 @@ export interface SandboxConnection {
   /** Resolves with a reason when the worker dies or breaks the protocol. */
   died: Promise<string>;
   terminate(): void;
+  /** How Python started in this worker (from the build's snapshot, or the slow way). */
+  started: PythonStart;
 }
 
 /** Set-up (Pyodide from memory, the prelude) takes seconds; a frame that never answers is given up. */
@@ -175,6 +178,7 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
   target.postMessage("connect", "*", [control.port2]);
   const { assets } = host;
   const transfer: Transferable[] = [replies.port2, assets.asmWasm, assets.stdlibZip];
+  if (assets.snapshot) transfer.push(assets.snapshot);
   send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, transfer);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -218,6 +222,7 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
     },
     died,
     terminate,
+    started: outcome.started,
   };
   if (outcome.interruptible) {
     connection.interrupt = {

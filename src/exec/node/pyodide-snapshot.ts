@@ -17,6 +17,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { cacheRoot } from "../../util/node/cache-root.ts";
 
 /** Where snapshots are kept: a folder, or false for none (every sandbox starts the slow way). */
@@ -59,4 +60,22 @@ export async function saveSnapshot(path: string, bytes: Uint8Array): Promise<voi
 
 export async function dropSnapshot(path: string): Promise<void> {
   await rm(path, { force: true });
+}
+
+/**
+ * A snapshot made in this process (the page's build: vite-pyodide.ts), from the Pyodide folder
+ * `indexURL`: Pyodide started and snapshotted at once, nothing else run. The page's worker restores it.
+ */
+export async function makePyodideSnapshot(indexURL: string): Promise<Uint8Array> {
+  const { loadPyodide } = (await import(
+    /* @vite-ignore */ pathToFileURL(join(indexURL, "pyodide.mjs")).href
+  )) as typeof import("pyodide");
+  const quiet = () => {};
+  const pyodide = await loadPyodide({
+    indexURL: indexURL.endsWith("/") ? indexURL : `${indexURL}/`,
+    stdout: quiet,
+    stderr: quiet,
+    _makeSnapshot: true,
+  });
+  return pyodide.makeMemorySnapshot();
 }

@@ -22,6 +22,8 @@ export interface ExecutorHarness {
   evalInWorker(source: string): Promise<unknown>;
   /** Page-side positive control for the canary: a no-cors request from the main thread. */
   pingFromPage(url: string): Promise<void>;
+  /** How Python started in the current worker (from the build's snapshot, or not). */
+  pythonStart(): string;
 }
 
 let executor: BrowserExecutor | undefined;
@@ -53,6 +55,7 @@ const harness: ExecutorHarness = {
   async pingFromPage(url) {
     await fetch(url, { mode: "no-cors" }).catch(() => undefined);
   },
+  pythonStart: () => need().pythonStart(),
 };
 
 (globalThis as unknown as { executorHarness: ExecutorHarness }).executorHarness = harness;
