@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DownloadError, downloadFile, parseContentRange } from "../../src/download/node/download-file.ts";
+import { expectSameBytes } from "../support/bytes.ts";
 import { type FileServer, startFileServer } from "../support/file-server.ts";
 
 const body = new Uint8Array(randomBytes(300_000));
@@ -37,7 +38,7 @@ describe("downloadFile", () => {
     });
     expect(result.digest).toEqual({ algorithm: "sha256", hex: sha256 });
     expect(result.resumedFromBytes).toBe(0);
-    expect(new Uint8Array(await readFile(destination))).toEqual(body);
+    expectSameBytes(await readFile(destination), body, "the downloaded file");
     expect(seen.at(-1)).toBe(body.byteLength);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(existsSync(`${destination}.part`)).toBe(false);
@@ -65,7 +66,7 @@ describe("downloadFile", () => {
     expect(result.resumedFromBytes).toBe(kept);
     expect(server.requests.at(-1)?.headers.range).toBe(`bytes=${kept}-`);
     expect(server.requests.at(-1)?.headers["if-range"]).toBe('"v1"');
-    expect(new Uint8Array(await readFile(destination))).toEqual(body);
+    expectSameBytes(await readFile(destination), body, "the downloaded file");
   });
 
   it("restarts from zero when the file changed upstream (If-Range) instead of stitching two versions", async () => {
@@ -76,7 +77,7 @@ describe("downloadFile", () => {
     server.files.set("/m.gguf", { body: changed, etag: '"v2"' });
     const result = await downloadFile({ url: `${server.url}/m.gguf`, destination });
     expect(result.resumedFromBytes).toBe(0);
-    expect(new Uint8Array(await readFile(destination))).toEqual(changed);
+    expectSameBytes(await readFile(destination), changed, "the downloaded file");
   });
 
   it("restarts from zero when the server ignores ranges", async () => {

@@ -12,6 +12,7 @@ import { readInputPassages } from "../../src/retrieval/node/read-input.ts";
 import type { Passage } from "../../src/retrieval/search.ts";
 import { SHARD_FILE_NAME } from "../../src/retrieval/shard-format.ts";
 import { buildShardBytes } from "../../src/retrieval/shard-writer.ts";
+import { expectSameBytes } from "../support/bytes.ts";
 import { SHARED } from "../support/shared.ts";
 
 let work: string;
@@ -30,7 +31,7 @@ describe("streaming shard build", () => {
     const written = await writeShardFile(passages, join(work, "out"), { runBytes: 64 * 1024 });
     expect(written.runs).toBeGreaterThan(10);
     const bytes = await readFile(join(work, "out", SHARD_FILE_NAME));
-    expect(new Uint8Array(bytes)).toEqual(buildShardBytes(passages));
+    expectSameBytes(bytes, buildShardBytes(passages), "the streamed shard");
     expect(await readdir(join(work, "out"))).toEqual([SHARD_FILE_NAME]);
   });
 });
