@@ -1,6 +1,7 @@
 /**
  * The Python executor (Node host). Each figure is compared with a peer measured in the same run:
- * 1. cold start to the first result (createNodeExecutor + print(1)) vs bare `loadPyodide()` + the same
+ * 1. cold start to the first result (createNodeExecutor + print(1), from its Pyodide snapshot and without
+ *    one) vs bare `loadPyodide()` + the same
  *    print in this thread (target: at most 1.3x), alternated, medians;
  * 2. warm `print(1)` action latency, median over many runs (target: at most 5 ms), next to the same
  *    action on a PythonRuntime in this thread: the difference is what the sandbox boundary (IPC to the
@@ -10,6 +11,9 @@
  * 4. 8 isolated candidates (runCandidate x8 + commit) vs 8 plain runs of the same actions on the same
  *    namespace (target: at most 2x), alternated, median of per-round ratios.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadPyodide } from "pyodide";
 import { createNodeExecutor, type Executor } from "../src/exec/index.ts";
 import { sandboxWorkerBundle } from "../src/exec/node/bundle.ts";
@@ -24,38 +28,42 @@ const median = (xs: number[]) => {
 };
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-async function coldStart(rounds: number) {
+async function coldStart(rounds: number, snapshots: string) {
   const ours: number[] = [];
+  const plain: number[] = [];
   const bare: number[] = [];
+  const timed = async (into: number[], start: () => Promise<Executor>) => {
+    const t = performance.now();
+    const ex = await start();
+    const r = await ex.run("print(1)");
+    into.push(performance.now() - t);
+    if (r.logs !== "1\n") throw new Error(`unexpected result ${JSON.stringify(r)}`);
+    await ex.dispose();
+  };
   const measureBare = async () => {
     const t = performance.now();
     const py = await loadPyodide({ stdout: () => {} });
     py.runPython("print(1)");
     bare.push(performance.now() - t);
   };
-  const measureOurs = async () => {
-    const t = performance.now();
-    const ex = await createNodeExecutor({});
-    const r = await ex.run("print(1)");
-    ours.push(performance.now() - t);
-    if (r.logs !== "1\n") throw new Error(`unexpected result ${JSON.stringify(r)}`);
-    await ex.dispose();
-  };
-  // Alternate which goes first: the machine is shared and its load drifts.
+  // The snapshot is made once, outside the rounds (as the first sandbox of an install does).
+  await (await createNodeExecutor({ snapshots })).dispose();
+  const measures = [
+    measureBare,
+    () => timed(ours, () => createNodeExecutor({ snapshots })),
+    () => timed(plain, () => createNodeExecutor({ snapshots: false })),
+  ];
+  // Rotate which goes first: the machine is shared and its load drifts.
   for (let i = 0; i < rounds; i++) {
-    if (i % 2) {
-      await measureOurs();
-      await measureBare();
-    } else {
-      await measureBare();
-      await measureOurs();
-    }
+    for (let j = 0; j < measures.length; j++) await measures[(i + j) % measures.length]!();
   }
   return {
     rounds,
     executorMs: round(median(ours), 1),
+    executorWithoutSnapshotMs: round(median(plain), 1),
     bareLoadPyodideMs: round(median(bare), 1),
     ratio: round(median(ours) / median(bare)),
+    ratioWithoutSnapshot: round(median(plain) / median(bare)),
     target: "<= 1.3",
   };
 }
@@ -168,7 +176,8 @@ async function candidates(ex: Executor, rounds: number) {
 
 export async function run(): Promise<Record<string, unknown>> {
   const bundle = await bundleCost();
-  const cold = await coldStart(6);
+  const snapshots = await mkdtemp(join(tmpdir(), "pocket-agent-bench-snapshots-"));
+  const cold = await coldStart(6, snapshots).finally(() => rm(snapshots, { recursive: true, force: true }));
   const ex = await createNodeExecutor({});
   try {
     const warm = await warmLatency(ex, 300);
