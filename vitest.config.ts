@@ -9,8 +9,13 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     projects: [
-      // Pure functions and fakes: threads start fastest (`npm run test:fast` runs only these).
-      { extends: true, test: { name: "unit", include: ["tests/unit/**/*.test.ts"], pool: "threads" } },
+      // Pure functions and fakes: threads start fastest (`npm run test:fast` runs only these), and files
+      // share a worker's modules (isolate: false; a fifth less CPU), so a unit test must not leave global
+      // state behind (mocks, timers, globals) — restore what you change.
+      {
+        extends: true,
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], pool: "threads", isolate: false },
+      },
       // Real Pyodide sandboxes, llama.cpp and the in-process CLI: a process per file keeps native addons
       // and child processes apart.
       {
