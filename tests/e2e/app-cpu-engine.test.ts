@@ -10,7 +10,7 @@
  * request of the page or its workers leaves the browser.
  */
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ask, buildAndPreview, type ServedApp, setSettings } from "./app-harness.ts";
 import { launchChromium } from "./harness/browser.ts";
 
@@ -22,7 +22,7 @@ const serverHits: string[] = [];
 
 beforeAll(async () => {
   [app, browser] = await Promise.all([
-    buildAndPreview({ onRequest: (url) => serverHits.push(url) }),
+    buildAndPreview({ from: inject("appBuild"), onRequest: (url) => serverHits.push(url) }),
     launchChromium(),
   ]);
 }, 300_000);

@@ -10,7 +10,6 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { type PluginOption, preview } from "vite";
-import { inject } from "vitest";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
 import { buildApp } from "./app-build.ts";
 import { REPO_ROOT } from "./harness/vite-server.ts";
@@ -28,11 +27,14 @@ export interface ServedApp {
 
 /**
  * The page served by `vite preview` on a free loopback port, from a folder of its own: a hard-linked copy
- * of the build the e2e global setup made once, or, with `plugins`/`env`, a build of its own. `onRequest`
- * sees every request that reaches the server (the ground truth for "no network").
+ * of the build in `from` (tests pass the one the e2e global setup made: `inject("appBuild")`), or else a
+ * build of its own (with `plugins`/`env` if given). `onRequest` sees every request that reaches the
+ * server (the ground truth for "no network").
  */
 export async function buildAndPreview(
   options: {
+    /** A folder holding `dist/`, a production build to serve instead of building. */
+    from?: string;
     onRequest?: (url: string) => void;
     /** Extra build plugins (e.g. a test's own catalog entries). */
     plugins?: PluginOption[];
@@ -41,8 +43,8 @@ export async function buildAndPreview(
   } = {},
 ): Promise<ServedApp> {
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
-  if (options.plugins || options.env) await buildApp(dir, options);
-  else await run("cp", ["-al", join(inject("appBuild"), "dist"), join(dir, "dist")]);
+  if (options.from) await run("cp", ["-al", join(options.from, "dist"), join(dir, "dist")]);
+  else await buildApp(dir, options);
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
   const server = await preview({

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseTrajectory } from "../../src/agent/trajectory.ts";
 import {
   ask,
@@ -32,7 +32,7 @@ let work: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pocket-agent-history-test-"));
-  [app, browser] = await Promise.all([buildAndPreview(), launchChromium()]);
+  [app, browser] = await Promise.all([buildAndPreview({ from: inject("appBuild") }), launchChromium()]);
 }, 300_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeShardFile } from "../../src/retrieval/node/build-shard.ts";
 import { readInputPassages } from "../../src/retrieval/node/read-input.ts";
 import { SHARED } from "../support/shared.ts";
@@ -90,7 +90,7 @@ beforeAll(async () => {
   dumpPath = join(work, "testwiki-pages-articles.xml.bz2");
   bigDumpPath = join(work, "bigwiki-pages-articles.xml.bz2");
   const [served, launched] = await Promise.all([
-    buildAndPreview(),
+    buildAndPreview({ from: inject("appBuild") }),
     launchChromium(),
     dumpXml(PAGES).then((xml) => writeFile(dumpPath, execFileSync("bzip2", ["-c"], { input: xml }))),
     dumpXml(Number.POSITIVE_INFINITY).then((xml) =>

@@ -61,7 +61,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pocket-agent-app-test-"));
   shardPath = inject("testShard");
   [app, browser] = await Promise.all([
-    buildAndPreview({ onRequest: (url) => serverHits.push(url) }),
+    buildAndPreview({ from: inject("appBuild"), onRequest: (url) => serverHits.push(url) }),
     launchChromium(),
   ]);
   context = await browser.newContext();
