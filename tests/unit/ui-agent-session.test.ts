@@ -63,6 +63,25 @@ function session(overrides: Partial<AgentSessionDeps> = {}) {
   return { session: new AgentSession(deps), log };
 }
 
+/** A session whose every engine answers ANSWER and records the messages of each request it gets. */
+function recordingSession() {
+  const requests: string[][] = [];
+  const { session: s } = session({
+    engines: {
+      get: async () => {
+        const engine = new ReplayEngine([ANSWER], "test");
+        const generate = engine.generate.bind(engine);
+        engine.generate = (request) => {
+          requests.push(request.messages.map((m) => m.content));
+          return generate(request);
+        };
+        return engine;
+      },
+    },
+  });
+  return { session: s, requests };
+}
+
 describe("AgentSession", () => {
   it("runs a question and keeps the executor for the next one with the same settings", async () => {
     const { session: s, log } = session();
@@ -74,20 +93,7 @@ describe("AgentSession", () => {
   });
 
   it("runs a follow-up in the earlier run's conversation, and a replay of it in the recorded one", async () => {
-    const requests: string[][] = [];
-    const { session: s } = session({
-      engines: {
-        get: async () => {
-          const engine = new ReplayEngine([ANSWER], "test");
-          const generate = engine.generate.bind(engine);
-          engine.generate = (request) => {
-            requests.push(request.messages.map((m) => m.content));
-            return generate(request);
-          };
-          return engine;
-        },
-      },
-    });
+    const { session: s, requests } = recordingSession();
     const signal = new AbortController().signal;
     const first = await s.run("q?", settings(), { signal });
     const second = await s.run("and then?", settings(), { signal, followUpOf: first });
@@ -103,20 +109,7 @@ describe("AgentSession", () => {
   });
 
   it("runs a follow-up with another engine in its own conversation while a replay file is still loaded", async () => {
-    const requests: string[][] = [];
-    const { session: s } = session({
-      engines: {
-        get: async () => {
-          const engine = new ReplayEngine([ANSWER], "test");
-          const generate = engine.generate.bind(engine);
-          engine.generate = (request) => {
-            requests.push(request.messages.map((m) => m.content));
-            return generate(request);
-          };
-          return engine;
-        },
-      },
-    });
+    const { session: s, requests } = recordingSession();
     const signal = new AbortController().signal;
     const openai = settings({
       engine: { kind: "openai", baseUrl: "http://127.0.0.1:1/v1", model: "m", apiKey: "" },
