@@ -306,6 +306,11 @@ describe("BM25F scoring", () => {
     expect(search(feedback)).toEqual(["Tinted Windows (band)", "Cain's Ballroom"]);
     // "tulsa", "supergroup" and "2008" are in 2 of the 3 passages: over a 0.5 cap they cannot join.
     expect(search({ ...feedback, feedbackMaxDocFraction: 0.5 })).toEqual(["Tinted Windows (band)"]);
+    // The passage only an added term reaches gets the same score pruned (one walk) as exhaustive.
+    const bytes = buildShardBytes(passages, feedback);
+    expect(openShard(bytes).search("Tinted Windows band", 3)).toEqual(
+      openShard(bytes, { pruning: false }).search("Tinted Windows band", 3),
+    );
   });
 });
 
