@@ -35,6 +35,7 @@ import { deflateSync, inflateSync } from "fflate";
 import { Document } from "flexsearch";
 import MiniSearch from "minisearch";
 import { buildShard, writeShardFile } from "../src/retrieval/node/build-shard.ts";
+import { buildPassageDictionary } from "../src/retrieval/passage-dictionary.ts";
 import type { Passage } from "../src/retrieval/search.ts";
 import { decodeHeader, encodeHeader, SHARD_FILE_NAME } from "../src/retrieval/shard-format.ts";
 import { openShard } from "../src/retrieval/shard-reader.ts";
@@ -405,9 +406,10 @@ async function ablations(passages: Passage[], questions: Question[]) {
 
 /**
  * Passage storage study on the real passages: bytes per passage of the passages section for deflate
- * block sizes, levels and a shared dictionary (fflate's `dictionary`: frequent words, the most
- * frequent last, built from even-numbered groups of 64 passages and measured on the odd ones, so the
- * dictionary never saw the text it compresses). Same block layout as the writer.
+ * block sizes, levels and a shared dictionary (the format's: passage-dictionary.ts, frequent words,
+ * the heaviest last, built from even-numbered groups of 64 passages and measured on the odd ones, so
+ * the dictionary never saw the text it compresses; the builder makes it from the first 4096 passages
+ * and compresses them too). Same block layout as the writer.
  */
 function compressionStudy(passages: Passage[]) {
   const encoder = new TextEncoder();
@@ -431,22 +433,8 @@ function compressionStudy(passages: Passage[]) {
     }
     return out;
   };
-  const dictionaryOf = (size: number) => {
-    const weight = new Map<string, number>();
-    for (const p of train) {
-      for (const w of `${p.title} ${p.text}`.split(/\s+/)) {
-        if (w.length > 2) weight.set(w, (weight.get(w) ?? 0) + w.length);
-      }
-    }
-    const picked: string[] = [];
-    let bytes = 0;
-    for (const [w] of [...weight].sort((a, b) => b[1] - a[1])) {
-      if (bytes + w.length + 1 > size) break;
-      picked.push(w);
-      bytes += w.length + 1;
-    }
-    return encoder.encode(picked.reverse().join(" "));
-  };
+  // The format's own dictionary (section 15), made from the training half here.
+  const dictionaryOf = (size: number) => buildPassageDictionary(train, size);
   const rows = [];
   for (const dictionaryBytes of [0, 16384, 32768]) {
     const dictionary = dictionaryBytes ? dictionaryOf(dictionaryBytes) : undefined;
@@ -468,6 +456,150 @@ function compressionStudy(passages: Passage[]) {
     }
   }
   return { heldOutPassages: test.length, variants: rows };
+}
+
+/** Section names whose size grows with the number of terms (the rest of the index grows with passages). */
+const PER_TERM_SECTIONS = ["terms", "term offsets", "posting offsets", "term maxima", "skip offsets"];
+/** Sections of a fixed size whatever the corpus. */
+const FIXED_SECTIONS = ["stop words", "passage dictionary"];
+
+/** A shard's bytes by what they grow with: passage text, index per passage, index per term, fixed. */
+function sizeParts(info: ReturnType<typeof openShard>["info"]) {
+  const sum = (names: string[]) => names.reduce((n, name) => n + (info.sections[name] ?? 0), 0);
+  const text = info.sections.passages ?? 0;
+  const perTerm = sum(PER_TERM_SECTIONS);
+  const sectionsTotal = Object.values(info.sections).reduce((a, b) => a + b, 0);
+  // The header, the preamble and alignment padding count as fixed.
+  const fixed = sum(FIXED_SECTIONS) + (info.bytes - sectionsTotal);
+  return { text, indexPerPassage: info.bytes - text - perTerm - fixed, indexPerTerm: perTerm, fixed };
+}
+
+/**
+ * Vocabulary growth of the real passages (Heaps' law, terms = K · tokens^β, least squares in log-log
+ * over prefixes of 1/32 .. all of the passages), in indexed tokens (title and text).
+ */
+function heaps(shard: ReturnType<typeof openShard>, passages: Passage[]) {
+  const seen = new Set<string>();
+  const points: Array<{ passages: number; tokens: number; terms: number }> = [];
+  let tokens = 0;
+  let words = 0;
+  let next = Math.ceil(passages.length / 32);
+  passages.forEach((p, i) => {
+    for (const t of shard.tokenize(`${p.title} ${p.text}`)) {
+      tokens++;
+      seen.add(t);
+    }
+    words += p.text.split(/\s+/).filter(Boolean).length;
+    if (i + 1 === next || i + 1 === passages.length) {
+      points.push({ passages: i + 1, tokens, terms: seen.size });
+      next *= 2;
+    }
+  });
+  const xs = points.map((p) => Math.log(p.tokens));
+  const ys = points.map((p) => Math.log(p.terms));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  xs.forEach((x, i) => {
+    sxy += (x - mx) * (ys[i]! - my);
+    sxx += (x - mx) ** 2;
+  });
+  const beta = sxy / sxx;
+  return { k: Math.exp(my - beta * mx), beta, points, tokensPerWord: tokens / words, words };
+}
+
+/**
+ * The projected size of a Simple English Wikipedia shard, from bytes measured on the real passages:
+ * text by bytes a word (format 4's blocks), the index's per-passage part (postings, skips, lengths,
+ * block tables) by bytes a passage, its per-term part (terms, offsets, maxima) by bytes a term times
+ * the vocabulary that Heaps' law, fitted on the real passages, gives for the projected tokens. The
+ * synthetic scale run's index bytes a passage (words drawn independently: more distinct terms a
+ * passage than real text, and only the small corpus's vocabulary) give a second figure, the way
+ * earlier reports projected.
+ */
+function projectSimpleWiki(
+  real: ReturnType<typeof openShard>,
+  passages: Passage[],
+  scale: unknown,
+  scaleRan: boolean,
+  compression: ReturnType<typeof compressionStudy>,
+) {
+  const parts = sizeParts(real.info);
+  const vocabulary = heaps(real, passages);
+  const n = passages.length;
+  const words = SIMPLE_WIKI.articles * SIMPLE_WIKI.meanWordsPerArticle;
+  const simplePassages = SIMPLE_WIKI.articles * SIMPLE_WIKI.passagesPerArticle;
+  const terms = vocabulary.k * (words * vocabulary.tokensPerWord) ** vocabulary.beta;
+  const textBytesPerWord = parts.text / vocabulary.words;
+  const bytesPerTerm = parts.indexPerTerm / real.info.terms;
+  const projected = {
+    text: Math.round(words * textBytesPerWord),
+    indexPerPassage: Math.round((simplePassages * parts.indexPerPassage) / n),
+    indexPerTerm: Math.round(terms * bytesPerTerm),
+    fixed: parts.fixed,
+  };
+  const total = projected.text + projected.indexPerPassage + projected.indexPerTerm + projected.fixed;
+  const s = (scaleRan ? scale : undefined) as
+    | { indexBytes: number; passages: number; terms: number; sections?: Record<string, number> }
+    | undefined;
+  const scaleIndexPerPassage = s ? s.indexBytes / s.passages : undefined;
+  const variant = (per: number, dictionaryBytes: number) =>
+    compression.variants.find(
+      (v) => v.passagesPerBlock === per && v.level === 6 && v.dictionaryBytes === dictionaryBytes,
+    )!.bytesPerPassage;
+  return {
+    target: "<= 150 MB",
+    projectedBytes: total,
+    met: total <= 150e6,
+    assumptions: {
+      ...SIMPLE_WIKI,
+      wordsPerPassage: SIMPLE_WIKI.meanWordsPerArticle / SIMPLE_WIKI.passagesPerArticle,
+      basis:
+        "not measured here (no dump on this machine): Simple English Wikipedia's article count and mean prose length after wikitext stripping, as estimated when the target was set; passages per article follow from the builder's chunking",
+      builderChunking:
+        "a dump article's plain text cut into disjoint 100-word passages (src/retrieval/inputs/wikitext.ts): ceil(words / 100) passages; 2.5 for a 200-word mean assumes stubs (one short passage each) among longer articles",
+      scaling:
+        "text and postings in proportion (projected bytes = MB measured a word or a passage times the words or passages assumed), the vocabulary by Heaps' law; each 10% more words gives about 10% more bytes",
+    },
+    passages: simplePassages,
+    words,
+    measuredOnRealText: {
+      passages: n,
+      textWords: vocabulary.words,
+      wordsPerPassage: round(vocabulary.words / n, 1),
+      terms: real.info.terms,
+      textBytesPerPassage: round(parts.text / n, 1),
+      textBytesPerWord: round(textBytesPerWord, 3),
+      indexBytesPerPassage: round((parts.indexPerPassage + parts.indexPerTerm) / n, 1),
+      indexPerPassagePartBytesPerPassage: round(parts.indexPerPassage / n, 1),
+      indexPerTermPartBytesPerTerm: round(bytesPerTerm, 1),
+      fixedBytes: parts.fixed,
+    },
+    vocabulary: {
+      law: "terms = K * indexed tokens^beta, fitted on prefixes of the real passages",
+      k: round(vocabulary.k, 2),
+      beta: round(vocabulary.beta, 3),
+      tokensPerWord: round(vocabulary.tokensPerWord, 3),
+      fit: vocabulary.points,
+      projectedTerms: Math.round(terms),
+    },
+    projected,
+    projectedMB: round(total / 1e6, 1),
+    withSyntheticIndex: s
+      ? {
+          note: "text as above; index bytes a passage from the 1M synthetic scale run (its vocabulary is the real passages' 60k words, so its per-term part is small; independent words make more postings a passage than real text)",
+          indexBytesPerPassage: round(scaleIndexPerPassage!, 1),
+          projectedMB: round((projected.text + simplePassages * scaleIndexPerPassage!) / 1e6, 1),
+        }
+      : { skipped: "scale run not run" },
+    textVariantsHeldOut: {
+      note: "bytes a passage of held-out real passages (compression study): format 3 was 16 a block without dictionary, format 4 is 16 a block with the 32 KiB dictionary",
+      format3: variant(16, 0),
+      format4: variant(16, 32768),
+      sixtyFourWithDictionary: variant(64, 32768),
+    },
+  };
 }
 
 /** Issue 14's scale targets, from the scale run (or the previous report's, when it was skipped). */
@@ -569,32 +701,49 @@ async function scaleRun(size: number, vocabFile: string) {
   const shard = openShard(bytes);
   shard.search(vocab.queries[0]!, K);
   const loadToFirstQueryMs = performance.now() - t;
-  /** Query times (sorted) and the hits, to compare pruned with exhaustive search. */
-  const timed = (searcher: ReturnType<typeof openShard>) => {
-    for (const q of vocab.queries.slice(0, 20)) searcher.search(q, K); // warm-up
-    const times: number[] = [];
-    const hits: string[] = [];
-    for (const q of vocab.queries) {
-      const s = performance.now();
-      const top = searcher.search(q, K);
-      times.push(performance.now() - s);
-      hits.push(JSON.stringify(top.map((h) => [h.id, h.score])));
-    }
-    times.sort((a, b) => a - b);
-    return { times, hits };
-  };
+  // Four searchers over the same bytes: RM3 on, pruned and exhaustive, then (the header rewritten in
+  // place, same length, after those two read theirs) feedback off, pruned and exhaustive: what one
+  // BM25F pass costs. Each query runs on all four in turn, twice, so load from other processes falls
+  // on all four alike: `queryMs*` are the first runs, `queryMs*BestOf2` each query's faster run.
+  const exhaustiveShard = openShard(bytes, { pruning: false });
+  bytes.set(encodeHeader({ ...decodeHeader(bytes), feedbackDocs: 0 }), 0);
+  const searchers = [shard, exhaustiveShard, openShard(bytes), openShard(bytes, { pruning: false })];
+  for (const searcher of searchers) for (const q of vocab.queries.slice(0, 20)) searcher.search(q, K); // warm-up
+  const runs = searchers.map(() => ({ first: [] as number[], best: [] as number[], hits: [] as string[] }));
+  for (const q of vocab.queries) {
+    searchers.forEach((searcher, i) => {
+      const run = runs[i]!;
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 2; r++) {
+        const s = performance.now();
+        const top = searcher.search(q, K);
+        const ms = performance.now() - s;
+        if (r === 0) {
+          run.first.push(ms);
+          run.hits.push(JSON.stringify(top.map((h) => [h.id, h.score])));
+        }
+        best = Math.min(best, ms);
+      }
+      run.best.push(best);
+    });
+  }
+  for (const run of runs) {
+    run.first.sort((a, b) => a - b);
+    run.best.sort((a, b) => a - b);
+  }
   const figures = (times: number[]) => ({
     p50: round(percentile(times, 0.5)),
     p95: round(percentile(times, 0.95)),
     mean: round(times.reduce((a, b) => a + b, 0) / times.length),
   });
-  const pruned = timed(shard);
-  const exhaustive = timed(openShard(bytes, { pruning: false }));
+  const [pruned, exhaustive, single, singleExhaustive] = runs as [
+    (typeof runs)[0],
+    (typeof runs)[0],
+    (typeof runs)[0],
+    (typeof runs)[0],
+  ];
   const differentTopK = pruned.hits.filter((h, i) => h !== exhaustive.hits[i]).length;
-  // The same index with feedback off (header rewritten in place, same length): what one BM25F pass costs.
-  bytes.set(encodeHeader({ ...decodeHeader(bytes), feedbackDocs: 0 }), 0);
-  const single = timed(openShard(bytes));
-  const singleExhaustive = timed(openShard(bytes, { pruning: false }));
+  const parts = sizeParts(shard.info);
   return {
     passages: shard.info.passages,
     terms: shard.info.terms,
@@ -605,12 +754,20 @@ async function scaleRun(size: number, vocabFile: string) {
     bytesOnDisk: bytes.length,
     indexBytes: bytes.length - (shard.info.sections.passages ?? 0),
     loadToFirstQueryMs: round(loadToFirstQueryMs, 1),
-    queryMs: figures(pruned.times),
-    queryMsExhaustive: figures(exhaustive.times),
-    p95PrunedOverExhaustive: round(percentile(pruned.times, 0.95) / percentile(exhaustive.times, 0.95)),
+    indexBytesPerPassagePart: parts.indexPerPassage,
+    indexBytesPerTermPart: parts.indexPerTerm,
+    textBytesPerPassage: round(parts.text / shard.info.passages, 1),
+    queryMs: figures(pruned.first),
+    queryMsExhaustive: figures(exhaustive.first),
+    p95PrunedOverExhaustive: round(percentile(pruned.first, 0.95) / percentile(exhaustive.first, 0.95)),
     queriesWhosePrunedTopKDiffers: differentTopK,
-    queryMsWithoutFeedback: figures(single.times),
-    queryMsWithoutFeedbackExhaustive: figures(singleExhaustive.times),
+    queryMsWithoutFeedback: figures(single.first),
+    queryMsWithoutFeedbackExhaustive: figures(singleExhaustive.first),
+    queryMsBestOf2: figures(pruned.best),
+    queryMsExhaustiveBestOf2: figures(exhaustive.best),
+    queryMsWithoutFeedbackBestOf2: figures(single.best),
+    queryMsWithoutFeedbackExhaustiveBestOf2: figures(singleExhaustive.best),
+    p95WithoutOverWithFeedback: round(percentile(single.first, 0.95) / percentile(pruned.first, 0.95)),
     queriesWithoutFeedbackWhosePrunedTopKDiffers: single.hits.filter((h, i) => h !== singleExhaustive.hits[i])
       .length,
     peakRssBytesWithQueries: process.resourceUsage().maxRSS * 1024,
@@ -726,36 +883,8 @@ export async function run(): Promise<Record<string, unknown>> {
       scale = JSON.parse(out.trim().split("\n").pop()!);
     }
 
-    const realTextPerPassage = (real.info.sections.passages ?? 0) / passages.length;
-    const realIndexPerPassage = (real.info.bytes - (real.info.sections.passages ?? 0)) / passages.length;
-    const scaleIndexPerPassage =
-      scaleSize > 0 && typeof scale === "object" && scale
-        ? (scale as { indexBytes: number; passages: number }).indexBytes /
-          (scale as { passages: number }).passages
-        : realIndexPerPassage;
     const compression = compressionStudy(passages);
-    const current = compression.variants.find(
-      (v) => v.passagesPerBlock === 16 && v.level === 6 && !v.dictionaryBytes,
-    )!;
-    const smallest = compression.variants.reduce((a, b) => (b.bytesPerPassage < a.bytesPerPassage ? b : a));
-    const simpleWikiPassages = SIMPLE_WIKI.articles * SIMPLE_WIKI.passagesPerArticle;
-    const projection = {
-      assumptions: SIMPLE_WIKI,
-      passages: simpleWikiPassages,
-      textBytesPerPassage: round(realTextPerPassage, 1),
-      indexBytesPerPassage: round(scaleIndexPerPassage, 1),
-      indexBytesPerPassageFrom:
-        scaleSize > 0
-          ? "the scale run"
-          : "the real shard (scale run skipped; a small corpus has more terms a passage)",
-      projectedBytes: Math.round(simpleWikiPassages * (realTextPerPassage + scaleIndexPerPassage)),
-      projectedBytesWithSmallestTextVariant: Math.round(
-        simpleWikiPassages *
-          ((realTextPerPassage * smallest.bytesPerPassage) / current.bytesPerPassage + scaleIndexPerPassage),
-      ),
-      smallestTextVariant: smallest,
-      target: "<= 150 MB",
-    };
+    const projection = projectSimpleWiki(real, passages, scale, scaleSize > 0, compression);
 
     return {
       projectionSimpleEnglishWikipedia: projection,

@@ -38,24 +38,27 @@ export interface ScoringContext {
   matchFactor: number;
 }
 
-/** What the accumulators already hold when a run starts (RM3's second pass: the scaled first). */
-interface Base {
-  /** The most any accumulator holds. */
-  bound: number;
-  /** Typed query tokens among the terms already added (for the whole-title match). */
-  typed: number;
-  /** Float32 steps already taken per passage (for the rounding slack). */
-  terms: number;
-}
+/** Mark of a passage an added (RM3) list has reached, its accumulator already scaled. */
+const REACHED = 3;
 
-const NO_BASE: Base = { bound: 0, typed: 0, terms: 0 };
+/** Inserts (doc, score) into `best` (at most k, best first, ties to the lower id) if it belongs there. */
+function insertTop(best: Array<[number, number]>, k: number, doc: number, score: number): void {
+  if (best.length === k) {
+    const worst = best[k - 1]!;
+    if (score < worst[1] || (score === worst[1] && doc > worst[0])) return;
+  }
+  let at = best.length;
+  while (at > 0 && (best[at - 1]![1] < score || (best[at - 1]![1] === score && best[at - 1]![0] > doc))) at--;
+  best.splice(at, 0, [doc, score]);
+  if (best.length > k) best.pop();
+}
 
 /** Per-passage scratch space of one shard, reused by every query (cleared after each). */
 export class Accumulator {
   private readonly scores: Float32Array;
   /** Title tokens of a passage that typed query tokens matched. */
   private readonly titleHits: Uint8Array;
-  /** 1 for a passage in `touched`; 2 for one that is also a current candidate. */
+  /** 1 for a passage in `touched`; 2 for one that is also a current candidate; REACHED (3) for one an RM3 added list reached. */
   private readonly marks: Uint8Array;
   private touched = new Int32Array(1024);
   private touchedCount = 0;
@@ -73,17 +76,26 @@ export class Accumulator {
   topK(terms: QueryTerm[], k: number, ctx: ScoringContext, prune = true): Array<[number, number]> {
     if (k === 0 || terms.length === 0) return [];
     try {
-      return this.run(terms, k, ctx, prune, NO_BASE);
+      return this.run(terms, k, ctx, prune);
     } finally {
       this.clear();
     }
   }
 
   /**
-   * RM3's two passes over the original `terms`: the first pass's `firstK` best give `expand` its passages, which returns the
-   * added terms; the second pass's score is the first pass's scaled by `originalScale` (one float32
-   * product) plus the added terms', pruned. The first pass reads every list whole, so its
-   * accumulators are complete and are reused.
+   * RM3's two passes over the original `terms`: the first pass's `firstK` best give `expand` its
+   * passages, which returns the added terms; the second pass's score is the first pass's scaled by
+   * `originalScale` (one float32 product) plus the added terms' in their canonical order. The first
+   * pass reads every list whole (the second needs every first-pass score an added term may lift).
+   *
+   * Unpruned (the reference): every touched accumulator is scaled, the added lists are read whole,
+   * and the top k is taken over every touched passage. Pruned: the same sums, without a second walk
+   * over the first pass's passages (hundreds of thousands at 1M): the first pass's last walk also
+   * takes the k best by the score a passage has if no added term reaches it (its scaled score, with
+   * the title-match boost); an accumulator is scaled when an added list first reaches it; and the top
+   * k is taken among those k and the passages the added lists reach. Exact: a passage in neither
+   * scores its scaled score, and each of those k scores at least theirs (added terms only add), so
+   * k passages rank before it.
    */
   feedbackTopK(
     terms: QueryTerm[],
@@ -96,25 +108,121 @@ export class Accumulator {
   ): Array<[number, number]> {
     try {
       if (k === 0 || terms.length === 0) return [];
-      // The first pass reads every list whole: the second pass needs every first-pass score it may
-      // lift, and reading the skipped lists again cost twice what skipping saved (1M passages).
-      const first = this.run(terms, firstK, ctx, false, NO_BASE);
+      if (!prune) {
+        const first = this.run(terms, firstK, ctx, false);
+        if (first.length === 0) return [];
+        const added = expand(first);
+        for (let i = 0; i < this.touchedCount; i++) this.scores[this.touched[i]!]! *= originalScale;
+        return this.run(added, k, ctx, false);
+      }
+      for (const i of this.canonicalOrder(terms, ctx.k1)) this.readList(terms[i]!, ctx);
+      const { first, unreached } = this.firstPassTops(firstK, k, originalScale, ctx);
       if (first.length === 0) return [];
       const added = expand(first);
-      const base: Base = { bound: 0, typed: 0, terms: terms.length + 1 };
-      for (const t of terms) {
-        base.bound += (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + ctx.k1);
-        base.typed += t.typed;
+      const reached = this.readAdded(added, originalScale, ctx);
+      const best: Array<[number, number]> = [];
+      for (const doc of reached) insertTop(best, k, doc, this.finalScore(doc, ctx));
+      for (const [doc, score] of unreached) {
+        if (this.marks[doc] !== REACHED) insertTop(best, k, doc, score);
       }
-      base.bound *= originalScale;
-      for (let i = 0; i < this.touchedCount; i++) this.scores[this.touched[i]!]! *= originalScale;
-      return this.run(added, k, ctx, prune, base);
+      return best;
     } finally {
       this.clear();
     }
   }
 
+  /** Term indexes in the canonical summing order: descending score bound, ties by query position. */
+  private canonicalOrder(terms: QueryTerm[], k1: number): number[] {
+    const bounds = terms.map((t) => (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + k1));
+    return terms.map((_, i) => i).sort((a, b) => bounds[b]! - bounds[a]! || a - b);
+  }
+
+  /** A touched passage's score with the whole-title boost, as the top k sees it. */
+  private finalScore(doc: number, ctx: ScoringContext): number {
+    const hits = this.titleHits[doc]!;
+    return hits > 0 && hits >= ctx.titleLengths[doc]!
+      ? Math.fround(this.scores[doc]! * ctx.matchFactor)
+      : this.scores[doc]!;
+  }
+
+  /**
+   * One walk over the first pass's passages: its `firstK` best, and the `k` best by the score each
+   * would have in the second pass if no added term reached it (scaled, then boosted).
+   */
+  private firstPassTops(firstK: number, k: number, scale: number, ctx: ScoringContext) {
+    const { titleLengths, matchFactor } = ctx;
+    const first: Array<[number, number]> = [];
+    const unreached: Array<[number, number]> = [];
+    const scores = this.scores;
+    const titleHits = this.titleHits;
+    let firstWorst = Number.NEGATIVE_INFINITY;
+    let unreachedWorst = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.touchedCount; i++) {
+      const doc = this.touched[i]!;
+      const hits = titleHits[doc]!;
+      const boosted = hits > 0 && hits >= titleLengths[doc]!;
+      const score = scores[doc]!;
+      const scaled = Math.fround(score * scale);
+      const one = boosted ? Math.fround(score * matchFactor) : score;
+      const two = boosted ? Math.fround(scaled * matchFactor) : scaled;
+      // Equal scores may still enter (ties go to the lower id, and ids come in any order here).
+      if (one >= firstWorst) {
+        insertTop(first, firstK, doc, one);
+        if (first.length === firstK) firstWorst = first[firstK - 1]![1];
+      }
+      if (two >= unreachedWorst) {
+        insertTop(unreached, k, doc, two);
+        if (unreached.length === k) unreachedWorst = unreached[k - 1]![1];
+      }
+    }
+    return { first, unreached };
+  }
+
+  /**
+   * Adds the added terms' whole lists, in their canonical order, to the accumulators, scaling each
+   * accumulator by `scale` when the first of them reaches it; returns the passages they reached.
+   */
+  private readAdded(added: QueryTerm[], scale: number, ctx: ScoringContext): number[] {
+    const { k1, textNorms, titleNorms } = ctx;
+    const scores = this.scores;
+    const marks = this.marks;
+    const reached: number[] = [];
+    for (const index of this.canonicalOrder(added, k1)) {
+      const t = added[index]!;
+      const c = t.cursor;
+      for (c.next(); c.doc !== END; c.next()) {
+        const doc = c.doc;
+        if (marks[doc] !== REACHED) {
+          if (marks[doc] === 0) this.touch(doc);
+          marks[doc] = REACHED;
+          scores[doc] = Math.fround(scores[doc]! * scale);
+          reached.push(doc);
+        }
+        const tf = c.textTf * textNorms[doc]! + c.titleTf * titleNorms[doc]!;
+        scores[doc]! += (t.weight * tf) / (tf + k1);
+      }
+    }
+    return reached;
+  }
+
+  private touch(doc: number): void {
+    if (this.touchedCount === this.touched.length) {
+      const grown = new Int32Array(this.touched.length * 2);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
+    this.touched[this.touchedCount++] = doc;
+  }
+
   private clear(): void {
+    // Past an eighth of the passages, clearing whole arrays beats clearing passage by passage.
+    if (this.touchedCount > this.scores.length / 8) {
+      this.scores.fill(0);
+      this.titleHits.fill(0);
+      this.marks.fill(0);
+      this.touchedCount = 0;
+      return;
+    }
     for (let i = 0; i < this.touchedCount; i++) {
       const doc = this.touched[i]!;
       this.scores[doc] = 0;
@@ -125,31 +233,25 @@ export class Accumulator {
   }
 
   /**
-   * Adds `terms` to the accumulators (which may already hold `base`'s terms) and returns the top k
-   * of all touched passages (k >= 1).
+   * Adds `terms` to the accumulators and returns the top k of all touched passages (k >= 1). Unpruned,
+   * the accumulators may already hold other terms (RM3's reference second pass).
    */
-  private run(
-    terms: QueryTerm[],
-    k: number,
-    ctx: ScoringContext,
-    prune: boolean,
-    base: Base,
-  ): Array<[number, number]> {
-    const { k1, titleLengths, matchFactor } = ctx;
+  private run(terms: QueryTerm[], k: number, ctx: ScoringContext, prune: boolean): Array<[number, number]> {
+    const { k1, matchFactor } = ctx;
     const m = terms.length;
     const bounds = terms.map((t) => (t.weight * t.cursor.maxTf) / (t.cursor.maxTf + k1));
     const order = terms.map((_, i) => i).sort((a, b) => bounds[b]! - bounds[a]! || a - b);
-    let typedTotal = base.typed;
+    let typedTotal = 0;
     let remaining = 0;
     for (let i = 0; i < m; i++) {
       typedTotal += terms[i]!.typed;
       remaining += bounds[i]!;
     }
     // Float32 rounding of up to m additions and two products, relative to the score: a generous margin.
-    const slack = 1 + (m + base.terms + 4) * 2 ** -22;
+    const slack = 1 + (m + 4) * 2 ** -22;
     let read = 0;
     /** Sum of the bounds of the lists read: no accumulator holds more (θ cannot be above it). */
-    let readBound = base.bound * slack;
+    let readBound = 0;
     let theta = Number.NEGATIVE_INFINITY;
     let unread = 0;
     for (const t of terms) unread += t.cursor.df;
@@ -202,22 +304,7 @@ export class Accumulator {
 
     // Final scores (the whole-title boost) and the top k, ties to the lower id.
     const best: Array<[number, number]> = [];
-    for (const doc of candidates) {
-      const hits = this.titleHits[doc]!;
-      const score =
-        hits > 0 && hits >= titleLengths[doc]!
-          ? Math.fround(this.scores[doc]! * matchFactor)
-          : this.scores[doc]!;
-      if (best.length === k) {
-        const worst = best[k - 1]!;
-        if (score < worst[1] || (score === worst[1] && doc > worst[0])) continue;
-      }
-      let at = best.length;
-      while (at > 0 && (best[at - 1]![1] < score || (best[at - 1]![1] === score && best[at - 1]![0] > doc)))
-        at--;
-      best.splice(at, 0, [doc, score]);
-      if (best.length > k) best.pop();
-    }
+    for (const doc of candidates) insertTop(best, k, doc, this.finalScore(doc, ctx));
     return best;
   }
 
@@ -260,12 +347,7 @@ export class Accumulator {
       doc += delta;
       if (marks[doc] === 0) {
         marks[doc] = 1;
-        if (this.touchedCount === this.touched.length) {
-          const grown = new Int32Array(this.touched.length * 2);
-          grown.set(this.touched);
-          this.touched = grown;
-        }
-        this.touched[this.touchedCount++] = doc;
+        this.touch(doc);
       }
       const tf = Math.floor(code / 2) * textNorms[doc]! + titleTf * titleNorms[doc]!;
       scores[doc]! += (weight * tf) / (tf + k1);

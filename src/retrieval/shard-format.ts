@@ -9,14 +9,16 @@ import type { StemmerName, TokenizerSettings } from "./tokenizer.ts";
 /** "PKSHARD" + 0x1a: the 0x1a stops `type`/`cat` on some systems, as in PNG. */
 export const SHARD_MAGIC = new Uint8Array([0x50, 0x4b, 0x53, 0x48, 0x41, 0x52, 0x44, 0x1a]);
 /**
+ * Version 4: the passage blocks share a deflate dictionary (section 15).
  * Version 3: per-term score bounds and skip entries with block maxima, for dynamic pruning (MaxScore).
  * Version 2 had title and text as separate fields (BM25F) but no bounds; version 1 one field.
  */
-export const SHARD_FORMAT_VERSION = 3;
+export const SHARD_FORMAT_VERSION = 4;
 /** What older versions lack, for the error that asks to rebuild them. */
 const OLDER_VERSIONS: Record<number, string> = {
   1: "it has no title field",
   2: "it has no score bounds for pruned search",
+  3: "its passage blocks have no shared dictionary",
 };
 /** The file name inside a shard directory. */
 export const SHARD_FILE_NAME = "shard.pas";
@@ -41,6 +43,7 @@ export enum SectionId {
   TermMaxima = 12,
   SkipOffsets = 13,
   Skips = 14,
+  PassageDictionary = 15,
 }
 
 /** Terms and postings are checked lazily, in pages of this many bytes, when a query first touches them. */
@@ -73,6 +76,7 @@ export const SECTION_NAMES: Record<SectionId, string> = {
   [SectionId.TermMaxima]: "term maxima",
   [SectionId.SkipOffsets]: "skip offsets",
   [SectionId.Skips]: "skips",
+  [SectionId.PassageDictionary]: "passage dictionary",
 };
 
 export interface SectionEntry {

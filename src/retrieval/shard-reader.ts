@@ -145,6 +145,8 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
   const blockCrcs = u32(section(SectionId.BlockCrcs, 4));
   expect(SectionId.BlockCrcs, blockCrcs.length, blockCount);
   const passagesEntry = section(SectionId.Passages);
+  const dictionary = raw(section(SectionId.PassageDictionary));
+  const inflateOptions = dictionary.length > 0 ? { dictionary } : undefined;
   const termMaximaEntry = section(SectionId.TermMaxima, 4);
   const termMaxima = new Float32Array(
     bytes.buffer,
@@ -231,7 +233,7 @@ export function openShard(input: Uint8Array | ArrayBuffer, options: OpenShardOpt
     const compressed = checkedBlock(index);
     let data: Uint8Array;
     try {
-      data = inflateSync(compressed);
+      data = inflateSync(compressed, inflateOptions);
     } catch (error) {
       throw new ShardFormatError(`corrupt shard: passage block ${index} does not inflate (${String(error)})`);
     }

@@ -76,7 +76,7 @@ describe("pocket-agent shard", () => {
 
   it("info prints the header", async () => {
     const info = JSON.parse(await shard("info", "--shard", dir));
-    expect(info.formatVersion).toBe(3);
+    expect(info.formatVersion).toBe(4);
     expect(info.passages).toBeGreaterThan(8000);
     expect(info.tokenizer.stemmer).toBe("porter");
     expect(info.tokenizer.stopWords.split(" ")).toContain("the");

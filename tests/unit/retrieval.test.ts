@@ -158,6 +158,28 @@ describe("shard writer and reader", () => {
     expect(text).toContain("\n\n===== Document 1, similarity: ");
   });
 
+  it("shares one deflate dictionary among the passage blocks, made from the first passages held back", () => {
+    // Passages before and after the sample that makes the dictionary, with and without a dictionary.
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      title: `${PASSAGES[i % 5]!.title} ${i}`,
+      text: `${PASSAGES[(i * 3) % 5]!.text} Passage number ${i}.`,
+    }));
+    const withDictionary = buildShardBytes(many, { passagesPerBlock: 4, dictionarySample: 7 });
+    const without = buildShardBytes(many, { passagesPerBlock: 4, dictionaryBytes: 0 });
+    expect(sectionOf(withDictionary, SectionId.PassageDictionary).length).toBeGreaterThan(100);
+    expect(sectionOf(without, SectionId.PassageDictionary).length).toBe(0);
+    const a = openShard(withDictionary);
+    const b = openShard(without);
+    many.forEach((p, i) => {
+      expect(a.passage(i)).toEqual(p);
+      expect(b.passage(i)).toEqual(p);
+    });
+    expect(a.info.sections.passages!).toBeLessThan(b.info.sections.passages!);
+    expect(a.search("Teutberga Lotharingia", 5)).toEqual(b.search("Teutberga Lotharingia", 5));
+    // The same passages give the same bytes.
+    expect(buildShardBytes(many, { passagesPerBlock: 4, dictionarySample: 7 })).toEqual(withDictionary);
+  });
+
   it("opens through openShardSearcher from bytes", async () => {
     const searcher = await openShardSearcher({ bytes });
     expect(searcher.search("Wuppertal", 1)[0]?.title).toBe("Café Müller");
@@ -284,6 +306,11 @@ describe("BM25F scoring", () => {
     expect(search(feedback)).toEqual(["Tinted Windows (band)", "Cain's Ballroom"]);
     // "tulsa", "supergroup" and "2008" are in 2 of the 3 passages: over a 0.5 cap they cannot join.
     expect(search({ ...feedback, feedbackMaxDocFraction: 0.5 })).toEqual(["Tinted Windows (band)"]);
+    // The passage only an added term reaches gets the same score pruned (one walk) as exhaustive.
+    const bytes = buildShardBytes(passages, feedback);
+    expect(openShard(bytes).search("Tinted Windows band", 3)).toEqual(
+      openShard(bytes, { pruning: false }).search("Tinted Windows band", 3),
+    );
   });
 });
 
@@ -310,18 +337,28 @@ describe("bad shards fail clearly", () => {
     expect(() => openShard(other)).toThrow(/unsupported shard format version 99/);
   });
 
-  it("rejects format 1 and 2 shards (no title field, no score bounds) and names the rebuild command", () => {
-    expect(SHARD_FORMAT_VERSION).toBe(3);
+  it("rejects format 1, 2 and 3 shards (no title field, no score bounds, no dictionary) and names the rebuild command", () => {
+    expect(SHARD_FORMAT_VERSION).toBe(4);
     const old = bytes.slice();
     new DataView(old.buffer).setUint32(8, 1, true);
     expect(() => openShard(old)).toThrow(ShardFormatError);
     expect(() => openShard(old)).toThrow(
-      /unsupported shard format version 1 \(it has no title field\): this reader reads version 3; rebuild .*`pocket-agent shard build --out DIR INPUT\.\.\.`/,
+      /unsupported shard format version 1 \(it has no title field\): this reader reads version 4; rebuild .*`pocket-agent shard build --out DIR INPUT\.\.\.`/,
     );
     new DataView(old.buffer).setUint32(8, 2, true);
     expect(() => openShard(old)).toThrow(
-      /unsupported shard format version 2 \(it has no score bounds for pruned search\): this reader reads version 3; rebuild/,
+      /unsupported shard format version 2 \(it has no score bounds for pruned search\): this reader reads version 4; rebuild/,
     );
+    new DataView(old.buffer).setUint32(8, 3, true);
+    expect(() => openShard(old)).toThrow(
+      /unsupported shard format version 3 \(its passage blocks have no shared dictionary\): this reader reads version 4; rebuild/,
+    );
+  });
+
+  it("rejects a corrupt passage dictionary at open", () => {
+    const bad = bytes.slice();
+    flip(bad, sectionOf(bytes, SectionId.PassageDictionary).offset);
+    expect(() => openShard(bad)).toThrow(/checksum mismatch in the passage dictionary section/);
   });
 
   it("rejects corrupt title lengths at open", () => {
