@@ -371,9 +371,9 @@ describe("containment", () => {
 });
 
 describe("reachable objects", () => {
-  it("no Node module is reachable by walking properties from the globals, process or Pyodide's API", async () => {
-    // Closures are not walkable, so this covers what escaped code can name; the routes above cover the rest.
-    const report = await escaped<{ visited: number; found: string[] }>(`
+  // The walk an escaped action could make. Exotic objects (Pyodide's proxies) may throw on any
+  // operation, instanceof and Array.isArray included; such an object is skipped, as an attacker would.
+  const WALK = `
       const seen = new Set();
       const queue = [[globalThis, "globalThis"], [pyodide, "pyodide"], [process, "process"]];
       const found = [];
@@ -384,11 +384,13 @@ describe("reachable objects", () => {
         if (obj === null || (typeof obj !== "object" && typeof obj !== "function") || seen.has(obj)) continue;
         seen.add(obj);
         visited++;
-        // The wasm heap and other large arrays hold numbers, not objects.
-        if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof SharedArrayBuffer) continue;
-        if (Array.isArray(obj) && obj.length > 10000) continue;
         let keys;
-        try { keys = Reflect.ownKeys(obj); } catch { continue; }
+        try {
+          // The wasm heap and other large arrays hold numbers, not objects.
+          if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof SharedArrayBuffer) continue;
+          if (Array.isArray(obj) && obj.length > 10000) continue;
+          keys = Reflect.ownKeys(obj);
+        } catch { continue; }
         if (keys.some((k) => marks.includes(k))) found.push(path);
         for (const key of keys) {
           let d;
@@ -397,9 +399,31 @@ describe("reachable objects", () => {
         }
         try { queue.push([Object.getPrototypeOf(obj), path + ".<proto>"]); } catch {}
       }
-      return { visited, found };`);
+      return { visited, found };`;
+
+  it("no Node module is reachable by walking properties from the globals, process or Pyodide's API", async () => {
+    // Closures are not walkable, so this covers what escaped code can name; the routes above cover the rest.
+    const report = await escaped<{ visited: number; found: string[] }>(WALK);
     expect(report.visited).toBeGreaterThan(10_000);
     expect(report.found).toEqual([]);
+  });
+
+  it("nor in a sandbox that started the slow way and made the Pyodide snapshot", async () => {
+    // The first sandbox of an install starts with Pyodide's _makeSnapshot and serves actions after it.
+    const snapshots = mkdtempSync(join(tmpdir(), "pocket-agent-boundary-snapshots-"));
+    const made = await spawnNodeWorker(resolveRuntimeConfig({}), { testHooks: true, snapshots });
+    try {
+      expect(made.started).toBe("made");
+      const report = JSON.parse(await made.api.runJavaScriptForTest(WALK)) as {
+        visited: number;
+        found: string[];
+      };
+      expect(report.visited).toBeGreaterThan(10_000);
+      expect(report.found).toEqual([]);
+    } finally {
+      made.terminate();
+      rmSync(snapshots, { recursive: true, force: true });
+    }
   });
 });
 
