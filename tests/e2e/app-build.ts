@@ -3,6 +3,7 @@
  * it) and a shard (by the CLI). Node only, no Vitest: the e2e global setup builds both once per run.
  */
 import { execFile } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { build, type PluginOption } from "vite";
@@ -55,4 +56,26 @@ export async function buildShard(outDir: string, input: string): Promise<string>
     },
   );
   return join(outDir, "shard.pas");
+}
+
+/** Written into a build's folder once it and the test shard are done (or with why they failed). */
+const BUILT = "BUILT";
+
+export async function markBuilt(dir: string, error?: unknown): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const why =
+    error === undefined ? "" : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  await writeFile(join(dir, BUILT), error === undefined ? "ok" : `failed: ${why}`);
+}
+
+/** Waits for the global setup's build (markBuilt); throws its failure. */
+export async function whenBuilt(dir: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mark = await readFile(join(dir, BUILT), "utf8").catch(() => undefined);
+    if (mark === "ok") return;
+    if (mark !== undefined) throw new Error(`the e2e build ${mark}`);
+    if (Date.now() > deadline) throw new Error(`the e2e build was not done within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

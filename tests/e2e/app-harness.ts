@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { type PluginOption, preview } from "vite";
 import { TRAJECTORY_SCHEMA, TRAJECTORY_VERSION, type Trajectory } from "../../src/agent/trajectory.ts";
-import { buildApp } from "./app-build.ts";
+import { buildApp, whenBuilt } from "./app-build.ts";
 import { REPO_ROOT } from "./harness/vite-server.ts";
 
 const run = promisify(execFile);
@@ -33,7 +33,7 @@ export interface ServedApp {
  */
 export async function buildAndPreview(
   options: {
-    /** A folder holding `dist/`, a production build to serve instead of building. */
+    /** A folder the e2e global setup builds `dist/` into (waited for: whenBuilt), to serve instead of building. */
     from?: string;
     onRequest?: (url: string) => void;
     /** Extra build plugins (e.g. a test's own catalog entries). */
@@ -43,8 +43,10 @@ export async function buildAndPreview(
   } = {},
 ): Promise<ServedApp> {
   const dir = await mkdtemp(join(tmpdir(), "pocket-agent-app-"));
-  if (options.from) await run("cp", ["-al", join(options.from, "dist"), join(dir, "dist")]);
-  else await buildApp(dir, options);
+  if (options.from) {
+    await whenBuilt(options.from);
+    await run("cp", ["-al", join(options.from, "dist"), join(dir, "dist")]);
+  } else await buildApp(dir, options);
   const outDir = join(dir, "dist");
   const configFile = resolve(REPO_ROOT, "vite.config.ts");
   const server = await preview({
