@@ -10,7 +10,13 @@
  * never code, never HTML. All page→worker traffic goes through the frame in one ordered queue, so an
  * interrupt or a clear is applied before any call sent after it.
  */
+import type { PythonStart } from "../pyodide-start.ts";
 import type { RawResult, RuntimeApi, RuntimeConfig } from "../runtime.ts";
+
+export type { PythonStart };
+
+/** How the page's worker may say it started (it restores the build's snapshot, never makes one). */
+const WORKER_STARTS: readonly PythonStart[] = ["restored", "plain", "snapshot refused"];
 
 /** The Pyodide files, read by the page (its service worker keeps them offline) and handed over in memory. */
 export interface PyodideAssets {
@@ -29,8 +35,12 @@ export interface PyodideAssets {
 /** The build's Pyodide snapshot, beside Pyodide's files (made by vite-pyodide.ts, read by the page). */
 export const SNAPSHOT_FILE = "pyodide.snapshot.gz";
 
-/** How the worker's interpreter started: from the snapshot, without one, or without the one it refused. */
-export type PythonStart = "restored" | "plain" | "snapshot refused";
+/** The buffers of the Pyodide files, moved (not copied) with each message that carries them. */
+export function assetBuffers(assets: PyodideAssets): ArrayBuffer[] {
+  return assets.snapshot
+    ? [assets.asmWasm, assets.stdlibZip, assets.snapshot]
+    : [assets.asmWasm, assets.stdlibZip];
+}
 
 export interface SandboxInit {
   config: RuntimeConfig;
@@ -102,9 +112,8 @@ export function parseFromWorker(data: unknown): FromWorker | null {
   if (!isRecord(data)) return null;
   switch (data.type) {
     case "ready":
-      return typeof data.interruptible === "boolean" &&
-        (data.started === "restored" || data.started === "plain" || data.started === "snapshot refused")
-        ? { type: "ready", interruptible: data.interruptible, started: data.started }
+      return typeof data.interruptible === "boolean" && WORKER_STARTS.includes(data.started as PythonStart)
+        ? { type: "ready", interruptible: data.interruptible, started: data.started as PythonStart }
         : null;
     case "failed":
       return isText(data.message) ? { type: "failed", message: data.message } : null;

@@ -14,13 +14,13 @@
 
 import { openShardSearcher } from "../../retrieval/open-shard.ts";
 import { webSearchOver } from "../../retrieval/search.ts";
+import { type PythonStart, startPyodide } from "../pyodide-start.ts";
 import { lockNetworkPrimitives, PythonRuntime, type RuntimeDeps } from "../runtime.ts";
 import { callServed, serveRuntime } from "../serve-runtime.ts";
 import type {
   CallMethod,
   FromWorker,
   PyodideAssets,
-  PythonStart,
   SandboxInit,
   ToWorker,
   WorkerBoot,
@@ -117,19 +117,15 @@ async function start(
     createPyodideModule: asm.default as NonNullable<Parameters<typeof loadPyodide>[0]>["createPyodideModule"],
     ...quiet,
   };
-  const boot = async (): Promise<Awaited<ReturnType<typeof loadPyodide>>> => {
-    if (!assets.snapshot) return loadPyodide(options);
-    try {
-      const restored = await loadPyodide({ ...options, _loadSnapshot: new Uint8Array(assets.snapshot) });
-      pythonStart = "restored";
-      return restored;
-    } catch {
-      // A snapshot of another Pyodide, or a damaged file: start the slow way, and say so.
-      pythonStart = "snapshot refused";
-      return loadPyodide(options);
-    }
-  };
-  const [pyodide, search] = await Promise.all([boot(), openSearcher(init.shard, init.shardError)]);
+  const snapshot = assets.snapshot;
+  const boot = startPyodide(
+    (snapshotOptions) => loadPyodide({ ...options, ...snapshotOptions }),
+    snapshot ? { restore: async () => new Uint8Array(snapshot) } : undefined,
+  ).then((start) => {
+    pythonStart = start.started;
+    return start.pyodide;
+  });
+  const [pyodide, search] = await Promise.all([boot, openSearcher(init.shard, init.shardError)]);
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
   const created = await PythonRuntime.create(pyodide, init.config, {
     ...search,

@@ -12,6 +12,7 @@
 import { frameScriptHash, frameSource, workerSource } from "virtual:python-sandbox";
 import type { InterruptSwitch } from "../worker-executor.ts";
 import {
+  assetBuffers,
   type CallMethod,
   checkReply,
   type FromWorker,
@@ -177,8 +178,7 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
 
   target.postMessage("connect", "*", [control.port2]);
   const { assets } = host;
-  const transfer: Transferable[] = [replies.port2, assets.asmWasm, assets.stdlibZip];
-  if (assets.snapshot) transfer.push(assets.snapshot);
+  const transfer: Transferable[] = [replies.port2, ...assetBuffers(assets)];
   send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, transfer);
 
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { type Remote, wrap } from "comlink";
 import type { Executor, ExecutorOptions, ShardSource } from "../../ports/executor.ts";
 import { loadShardBytes } from "../../retrieval/open-shard.ts";
+import type { PythonStart } from "../pyodide-start.ts";
 import type { RuntimeConfig } from "../runtime.ts";
 import { type WorkerConnection, WorkerExecutor } from "../worker-executor.ts";
 import { bundleModule, sandboxWorkerBundle } from "./bundle.ts";
@@ -29,7 +30,7 @@ import {
   snapshotExists,
   snapshotPath,
 } from "./pyodide-snapshot.ts";
-import type { SandboxStart, SandboxWorkerApi, SandboxWorkerData } from "./sandbox-worker.ts";
+import type { SandboxWorkerApi, SandboxWorkerData } from "./sandbox-worker.ts";
 
 export interface NodeExecutorOptions extends ExecutorOptions {
   /** Folder of the sympy/mpmath zips and manifest.json (default: public/py-packages of this package). */
@@ -109,7 +110,7 @@ function readablePaths(
   });
 }
 
-export type NodeSandbox = WorkerConnection & { api: Remote<SandboxWorkerApi>; started: SandboxStart };
+export type NodeSandbox = WorkerConnection & { api: Remote<SandboxWorkerApi>; started: PythonStart };
 
 /** Snapshot files that could not be written in this process: their sandboxes stop making them. */
 const unsavable = new Set<string>();
@@ -209,7 +210,7 @@ async function spawnSandbox(
   };
   child.send({ sandbox: "start", bundle, workerData });
   const api = wrap<SandboxWorkerApi>(processEndpoint(child));
-  let started: SandboxStart;
+  let started: PythonStart;
   try {
     started = await Promise.race([api.ready(), died.then((why) => Promise.reject(new Error(why)))]);
   } catch (err) {

@@ -19,6 +19,7 @@ import type { ShardSource } from "../../ports/executor.ts";
 import type { PassageSearcher } from "../../ports/searcher.ts";
 import { webSearchOver } from "../../retrieval/search.ts";
 import { BrokenPackagesError, type PackageFolder } from "../packages.ts";
+import { type PythonStart, startPyodide } from "../pyodide-start.ts";
 import { PythonRuntime, type RuntimeConfig, type RuntimeDeps } from "../runtime.ts";
 import { type ServedRuntime, serveRuntime } from "../serve-runtime.ts";
 import { confineFileDescriptors, installModuleGate, scrubRealm, verifyLockdown } from "./lockdown.ts";
@@ -44,11 +45,8 @@ export interface SandboxWorkerData {
   snapshot?: { restore: string } | { make: true };
 }
 
-/** How the interpreter started: from a snapshot, or the slow way (having made one, or refused one). */
-export type SandboxStart = "restored" | "made" | "plain" | "snapshot refused";
-
 export type SandboxWorkerApi = ServedRuntime & {
-  ready(): Promise<SandboxStart>;
+  ready(): Promise<PythonStart>;
   /** The snapshot made at start (`snapshot: { make: true }`), once; null after that or without one. */
   takeSnapshot(): Promise<Uint8Array | null>;
   /**
@@ -110,30 +108,22 @@ async function loadInterpreter(): Promise<PyodideAPI> {
   )) as typeof import("pyodide");
   // Interpreter-level output is not the model's (the prelude captures prints).
   const quiet = () => {};
-  const options = { indexURL: data.indexURL, stdout: quiet, stderr: quiet };
   const snapshot = data.snapshot;
-  if (snapshot && "restore" in snapshot) {
-    try {
-      const bytes = new Uint8Array(await readFile(snapshot.restore));
-      const restored = await loadPyodide({ ...options, _loadSnapshot: bytes });
-      howStarted = "restored";
-      return restored;
-    } catch {
-      // A snapshot of another build, or a damaged file: the host deletes it; this sandbox starts anew.
-      howStarted = "snapshot refused";
-      return loadPyodide(options);
-    }
-  }
-  if (snapshot && "make" in snapshot) {
-    const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
-    madeSnapshot = pyodide.makeMemorySnapshot();
-    howStarted = "made";
-    return pyodide;
-  }
-  return loadPyodide(options);
+  const plan =
+    snapshot && "restore" in snapshot
+      ? { restore: async () => new Uint8Array(await readFile(snapshot.restore)) }
+      : snapshot;
+  const start = await startPyodide(
+    (snapshotOptions) =>
+      loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet, ...snapshotOptions }),
+    plan,
+  );
+  howStarted = start.started;
+  madeSnapshot = start.made ?? null;
+  return start.pyodide;
 }
 
-let howStarted: SandboxStart = "plain";
+let howStarted: PythonStart = "plain";
 /** Taken right after Pyodide started, before the prelude; handed to the host once, then dropped. */
 let madeSnapshot: Uint8Array | null = null;
 
