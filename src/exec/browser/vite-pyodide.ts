@@ -8,13 +8,13 @@
  * instead of starting Python, ~0.3 s instead of ~3 s on every page load and worker restart. It is made
  * again whenever Pyodide's files are copied anew.
  */
-import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, rename, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { Plugin } from "vite";
-import { makePyodideSnapshot } from "../node/pyodide-snapshot.ts";
+import { makePyodideSnapshot, writeWhole } from "../node/pyodide-snapshot.ts";
 import { SNAPSHOT_FILE } from "./frame-protocol.ts";
 
 export const PYODIDE_FILES = [
@@ -82,14 +82,7 @@ async function makeSnapshotFile(outDir: string, scratchDir: string, sourceDir: s
   ]);
   if (snapshot && snapshot.mtimeMs >= wasm.mtimeMs) return false;
   const packed = await promisify(gzip)(await makePyodideSnapshot(sourceDir), { level: 6 });
-  await mkdir(scratchDir, { recursive: true });
-  const partial = join(scratchDir, `${SNAPSHOT_FILE}.${process.pid}.${Date.now()}.partial`);
-  try {
-    await writeFile(partial, packed);
-    await rename(partial, target);
-  } finally {
-    await rm(partial, { force: true });
-  }
+  await writeWhole(target, packed, scratchDir);
   return true;
 }
 

@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cacheRoot } from "../../util/node/cache-root.ts";
 
@@ -47,9 +47,18 @@ export async function snapshotExists(path: string): Promise<boolean> {
 }
 
 /** Writes a snapshot the sandbox made; concurrent writers each rename a whole file over the name. */
-export async function saveSnapshot(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(join(path, ".."), { recursive: true });
-  const partial = `${path}.${process.pid}.${Date.now()}.part`;
+export function saveSnapshot(path: string, bytes: Uint8Array): Promise<void> {
+  return writeWhole(path, bytes);
+}
+
+/**
+ * Writes `bytes` under `scratchDir` (same file system), then renames the file to `path`, so `path` is
+ * only ever seen whole; each writer has its own scratch name, so concurrent writers do not mix.
+ */
+export async function writeWhole(path: string, bytes: Uint8Array, scratchDir = dirname(path)): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await mkdir(scratchDir, { recursive: true });
+  const partial = join(scratchDir, `${basename(path)}.${process.pid}.${Date.now()}.partial`);
   try {
     await writeFile(partial, bytes);
     await rename(partial, path);
