@@ -171,7 +171,6 @@ export async function pickReplay(page: Page, path: string): Promise<void> {
   );
 }
 
-/** Types the question, presses Ask and waits for the run to end; returns the run's status. */
 /**
  * Asks and waits for the run's end: its status line in the trace, or an error shown before any run
  * began (then ""). The previous run's status line is removed first, since the page now does work (the
