@@ -16,10 +16,41 @@ interface SnapshotOptions {
   _makeSnapshot?: boolean;
 }
 
+const WASM_PAGE_BYTES = 65_536;
+
+/**
+ * Caps every wasm memory of this worker at `limitBytes`. Emscripten grows Pyodide's heap only through
+ * `WebAssembly.Memory.prototype.grow` and takes a throw as "no memory": malloc fails and Python raises
+ * MemoryError at the cap instead of at wasm's own 4 GB, so a memory bomb costs the machine a bounded
+ * amount and ends sooner. A resource guard, not a boundary: code that escaped Python could allocate in
+ * JavaScript instead (the worker's own limits cover that). Call once, before Pyodide loads.
+ */
+export function capWasmMemory(limitBytes: number): void {
+  const proto = WebAssembly.Memory.prototype;
+  const grow = proto.grow;
+  // Taken now: escaped code may replace Reflect.apply or the buffer getter later.
+  const { apply } = Reflect;
+  const bufferOf = Object.getOwnPropertyDescriptor(proto, "buffer")?.get;
+  if (!bufferOf) throw new Error("WebAssembly.Memory has no buffer getter: cannot cap the Python heap");
+  Object.defineProperty(proto, "grow", {
+    value: function cappedGrow(this: WebAssembly.Memory, deltaPages: number): number {
+      const bytes = (apply(bufferOf, this, []) as ArrayBufferLike).byteLength;
+      if (bytes + deltaPages * WASM_PAGE_BYTES > limitBytes) {
+        throw new RangeError(`the Python heap is capped at ${Math.round(limitBytes / 2 ** 20)} MB`);
+      }
+      return apply(grow, this, [deltaPages]) as number;
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
 export async function startPyodide<P extends { makeMemorySnapshot(): Uint8Array }>(
   load: (snapshotOptions: SnapshotOptions) => Promise<P>,
   plan: SnapshotPlan | undefined,
+  memoryLimitBytes: number,
 ): Promise<{ pyodide: P; started: PythonStart; made?: Uint8Array }> {
+  capWasmMemory(memoryLimitBytes);
   if (plan && "restore" in plan) {
     try {
       return { pyodide: await load({ _loadSnapshot: await plan.restore() }), started: "restored" };

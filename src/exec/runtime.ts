@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   maxOutputChars: number;
   maxPrintChars: number;
   searchTopK: number;
+  /** The wasm heap's cap (Python's memory), bytes: MemoryError past it. */
+  memoryLimitBytes: number;
 }
 
 /** What one action produced inside the worker (the host adds timing and restart notes). */

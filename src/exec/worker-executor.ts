@@ -95,6 +95,7 @@ export function resolveRuntimeConfig(options: ExecutorOptions): RuntimeConfig {
     maxOutputChars: positive(options.maxOutputChars, "maxOutputChars", 20_000),
     maxPrintChars: positive(options.maxPrintChars, "maxPrintChars", 50_000),
     searchTopK: positive(options.searchTopK, "searchTopK", 3),
+    memoryLimitBytes: Math.min(positive(options.memoryLimitMB, "memoryLimitMB", 1024), 4096) * 2 ** 20,
   };
 }
 

@@ -74,6 +74,11 @@ export interface ExecutorOptions {
   shard?: ShardSource;
   /** Passages returned by web_search (default 3). */
   searchTopK?: number;
+  /**
+   * Python's memory (the wasm heap), MB (default 1024): an action that needs more gets MemoryError, and
+   * the worker is replaced. wasm itself stops at 4096.
+   */
+  memoryLimitMB?: number;
 }
 
 /** Where the worker finds a shard: a file path (Node), a URL (browser, same origin), or bytes. */

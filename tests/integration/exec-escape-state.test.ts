@@ -211,6 +211,8 @@ describe("the runtime directly: files and library writes", () => {
         maxOutputChars: 20_000,
         maxPrintChars: 50_000,
         searchTopK: 3,
+        // Read by the workers only (this test runs the runtime in-process).
+        memoryLimitBytes: 1024 * 2 ** 20,
       },
       {
         loadPackage: async (name) => {

@@ -199,7 +199,10 @@ describe("bad input", () => {
       maxOutputChars: 20_000,
       maxPrintChars: 50_000,
       searchTopK: 3,
+      memoryLimitBytes: 1024 * 2 ** 20,
     });
+    expect(resolveRuntimeConfig({ memoryLimitMB: 99_999 }).memoryLimitBytes).toBe(4096 * 2 ** 20);
+    expect(() => resolveRuntimeConfig({ memoryLimitMB: 0 })).toThrow(/memoryLimitMB/);
     const { ex } = await executor();
     await expect(ex.run(undefined as unknown as string)).rejects.toThrow(/code must be a string/);
     await ex.dispose();

@@ -121,6 +121,7 @@ async function start(
   const boot = startPyodide(
     (snapshotOptions) => loadPyodide({ ...options, ...snapshotOptions }),
     snapshot ? { restore: async () => new Uint8Array(snapshot) } : undefined,
+    init.config.memoryLimitBytes,
   ).then((start) => {
     pythonStart = start.started;
     return start.pyodide;

@@ -117,6 +117,7 @@ async function loadInterpreter(): Promise<PyodideAPI> {
     (snapshotOptions) =>
       loadPyodide({ indexURL: data.indexURL, stdout: quiet, stderr: quiet, ...snapshotOptions }),
     plan,
+    data.config.memoryLimitBytes,
   );
   howStarted = start.started;
   madeSnapshot = start.made ?? null;
