@@ -35,6 +35,8 @@ interface OpenList {
 /** A rough per-list cost beyond its bytes (object, buffer header, slack), for the memory budget. */
 const LIST_OVERHEAD = 96;
 const READ_CHUNK = 1 << 20;
+/** Terms merged between two progress reports: a report sums every run's position, so not per term. */
+const PROGRESS_TERMS = 4096;
 
 export class PostingRuns {
   /** Lists of the run in memory, by term id. */
@@ -49,6 +51,8 @@ export class PostingRuns {
     private readonly store: RunStore,
     /** Bytes of postings (plus per-list overhead) to hold before a run is spilled. */
     private readonly budget: number,
+    /** Hears how far merge() is: before the first term, every few thousand terms and after the last. */
+    private readonly progress?: (merged: MergeProgress) => void,
   ) {}
 
   get runCount(): number {
@@ -120,8 +124,17 @@ export class PostingRuns {
     this.spill(compare);
     this.lists = [];
     const readers = this.runs.map((run) => new RunReader(this.store, run.offset, run.length));
+    const progress = this.progress;
+    const report = (terms: number) => {
+      if (!progress) return;
+      let read = 0;
+      for (const reader of readers) read += reader.read;
+      progress({ terms, totalTerms: order.length, runBytes: read, totalRunBytes: this.stored });
+    };
+    report(0);
     const list = new ByteBuffer(64 * 1024);
     for (let i = 0; i < order.length; i++) {
+      if (progress && i > 0 && i % PROGRESS_TERMS === 0) report(i);
       const term = order[i]!;
       list.length = 0;
       let df = 0;
@@ -145,10 +158,21 @@ export class PostingRuns {
       }
       visit(term, df, list.view());
     }
+    report(order.length);
     for (const reader of readers) {
       if (reader.term !== -1) throw new Error(`posting run out of order at term ${reader.term}`);
     }
   }
+}
+
+/** How far a merge is (PostingRuns.merge). */
+export interface MergeProgress {
+  /** Terms merged, of `totalTerms`. */
+  terms: number;
+  totalTerms: number;
+  /** Bytes of the spilled runs read (their records are consumed in order), of `totalRunBytes`. */
+  runBytes: number;
+  totalRunBytes: number;
 }
 
 /** Reads one run's records in order, a chunk of the store at a time. */
@@ -165,12 +189,17 @@ class RunReader {
 
   constructor(
     private readonly store: RunStore,
-    offset: number,
+    private readonly offset: number,
     length: number,
   ) {
     this.position = offset;
     this.end = offset + length;
     this.next();
+  }
+
+  /** Bytes of the run consumed: the records read so far, the current one included. */
+  get read(): number {
+    return this.position - this.offset;
   }
 
   /** Makes bytes [position, position + n) available in the buffer. */

@@ -18,7 +18,7 @@ import {
   DICTIONARY_SAMPLE_PASSAGES,
   MAX_DICTIONARY_BYTES,
 } from "./passage-dictionary.ts";
-import { memoryRunStore, PostingRuns, type RunStore } from "./posting-runs.ts";
+import { type MergeProgress, memoryRunStore, PostingRuns, type RunStore } from "./posting-runs.ts";
 import { SKIP_WORDS, summarizeList } from "./postings.ts";
 import type { Passage } from "./search.ts";
 import {
@@ -68,6 +68,8 @@ export interface ShardWriterOptions {
   onBlock?: (block: Uint8Array) => void;
   /** Called by finish() with the postings section, piece by piece, in order (views valid during the call). */
   onPostings?: (bytes: Uint8Array) => void;
+  /** Called by finish() as it merges the posting runs: first, every few thousand terms, last. */
+  onMerge?: (progress: MergeProgress) => void;
   /** Where posting runs are spilled (default: memory). */
   runStore?: RunStore;
   /** Postings bytes held in memory before a run is spilled (default 64 MiB). */
@@ -176,7 +178,11 @@ export class ShardWriter {
     if (this.dictionaryBytes === 0) this.dictionary = new Uint8Array(0);
     this.onBlock = options.onBlock ?? (() => {});
     this.onPostings = options.onPostings ?? (() => {});
-    this.runs = new PostingRuns(options.runStore ?? memoryRunStore(), options.runBytes ?? 64 * 1024 * 1024);
+    this.runs = new PostingRuns(
+      options.runStore ?? memoryRunStore(),
+      options.runBytes ?? 64 * 1024 * 1024,
+      options.onMerge,
+    );
   }
 
   /** Posting runs spilled so far. */

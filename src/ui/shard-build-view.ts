@@ -13,6 +13,7 @@ import type {
   BuiltShard,
   ShardBuildService,
 } from "../retrieval/browser/shard-build-service.ts";
+import { describeIndexProgress } from "../retrieval/index-progress.ts";
 import type { ActiveShard, ProgressSink } from "./agent-session.ts";
 import { formatBytes } from "./progress-bar.ts";
 import { checkShard, newShardFileName, readBlob, SHARD_FOLDER, type ShardStore } from "./shard-store.ts";
@@ -148,14 +149,22 @@ function workerFailure(worker: Worker): Promise<never> {
   });
 }
 
-function fractionOf(p: BuildProgress): number | undefined {
+/**
+ * The bar's fill: bytes read of the file, then how far the write of the index is (none while the terms
+ * are sorted, which gives no count: the bar is then indeterminate).
+ */
+export function fractionOf(p: BuildProgress): number | undefined {
+  if (p.phase === "indexing") return p.index && p.index.stage !== "sorting" ? p.index.fraction : undefined;
   if (p.phase !== "reading" || !p.totalBytes) return undefined;
   return p.bytesRead / p.totalBytes;
 }
 
 export function describeProgress(name: string, p: BuildProgress): string {
   const passages = `${p.passages.toLocaleString("en")} passages`;
-  if (p.phase === "indexing") return `Building a shard from ${name}: writing the index of ${passages}…`;
+  if (p.phase === "indexing") {
+    const stage = p.index ? `, ${describeIndexProgress(p.index)}` : "";
+    return `Building a shard from ${name}: writing the index of ${passages}${stage}…`;
+  }
   if (p.phase === "done") return `Built a shard from ${name}: ${passages}.`;
   const pages = p.pages ? `${p.pages.toLocaleString("en")} pages, ` : "";
   return `Building a shard from ${name}: ${formatBytes(p.bytesRead)} of ${formatBytes(p.totalBytes)} read, ${pages}${passages}`;

@@ -112,7 +112,7 @@ afterAll(async () => {
 
 describe("building a shard in the page", { timeout: 240_000 }, () => {
   it("builds a shard from a picked .xml.bz2 dump with progress, and web_search answers from it", async () => {
-    // The bar's label while it runs: bytes read of the file and passages so far.
+    // The bar's label while it runs: bytes read of the file and passages so far, then the index write.
     const labels: string[] = [];
     await page.exposeFunction("recordLabel", (text: string) => labels.push(text));
     await page.evaluate(() => {
@@ -126,6 +126,13 @@ describe("building a shard in the page", { timeout: 240_000 }, () => {
     expect(
       labels.some((l) => /^Building a shard from testwiki-pages-articles\.xml\.bz2: .* read/.test(l)),
     ).toBe(true);
+    // Then the index write, stage by stage (each stage's start is always shown).
+    const writing = labels.filter((l) => l.includes(": writing the index of "));
+    expect(writing.some((l) => /, sorting [\d,]+ terms…$/.test(l))).toBe(true);
+    expect(writing.some((l) => /, merging the postings, term [\d,]+ of [\d,]+ \(\d+%\)…$/.test(l))).toBe(
+      true,
+    );
+    expect(writing.some((l) => /, copying into the shard file, .+ \(\d+%\)…$/.test(l))).toBe(true);
     const label = (await page.locator("#shard-progress .progress-label").textContent()) ?? "";
     expect(label).toMatch(
       /^shard built from testwiki-pages-articles\.xml\.bz2: [\d,]+ passages from 300 pages, .* built in [\d.]+ s; kept in this browser/,

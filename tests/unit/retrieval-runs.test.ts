@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ByteBuffer } from "../../src/retrieval/bytes.ts";
-import { memoryRunStore, PostingRuns } from "../../src/retrieval/posting-runs.ts";
+import { type MergeProgress, memoryRunStore, PostingRuns } from "../../src/retrieval/posting-runs.ts";
 import type { Passage } from "../../src/retrieval/search.ts";
 import { openShard } from "../../src/retrieval/shard-reader.ts";
 import { buildShardBytes, ShardWriter } from "../../src/retrieval/shard-writer.ts";
@@ -40,7 +40,8 @@ describe("posting runs", () => {
   });
 
   it("merging rewrites each run's first gap against the previous run's last passage", () => {
-    const runs = new PostingRuns(memoryRunStore(), 1);
+    const reports: MergeProgress[] = [];
+    const runs = new PostingRuns(memoryRunStore(), 1, (p) => reports.push(p));
     const compare = (a: number, b: number) => a - b;
     // Term 0 in passages 3 and 7, then 8 after a spill; term 1 only in the second run.
     runs.add(0, 3, 1, 0);
@@ -64,5 +65,10 @@ describe("posting runs", () => {
       [0, 3, [...expected.view()]],
       [1, 1, [9, 2]],
     ]);
+    // Progress: before the first term and after the last, when every byte of both runs is read.
+    expect(reports.map((p) => p.terms)).toEqual([0, 2]);
+    const total = reports[1]!.totalRunBytes;
+    expect(reports[1]).toEqual({ terms: 2, totalTerms: 2, runBytes: total, totalRunBytes: total });
+    expect(reports[0]!.runBytes).toBeLessThan(total);
   });
 });

@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IndexProgress } from "../../src/retrieval/index-progress.ts";
 import { ShardInputError } from "../../src/retrieval/inputs/layouts.ts";
 import { newInputReport, readPassages } from "../../src/retrieval/inputs/read-passages.ts";
 import { nodeShardFiles } from "../../src/retrieval/node/shard-files.ts";
@@ -21,6 +22,13 @@ import { SHARED } from "../support/shared.ts";
 let work: string;
 let jsonl: Uint8Array;
 let passages: Passage[];
+let single: Uint8Array | undefined;
+
+/** The shard of `passages` built in memory in one go: what every other way must write. */
+function inMemoryShard(): Uint8Array {
+  single ??= buildShardBytes(passages);
+  return single;
+}
 
 /** Bytes as a stream of chunks of `size` bytes, as File.stream() or a file stream delivers them. */
 async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -59,11 +67,60 @@ describe("the build's storage seam", () => {
     expect(bytes.length).toBe(inMemory.bytes);
     // Buffer.equals: a deep toEqual over a megabyte of typed array takes seconds.
     expect((await readFile(target)).equals(bytes)).toBe(true);
-    expect(Buffer.from(bytes).equals(buildShardBytes(passages))).toBe(true);
+    expect(Buffer.from(bytes).equals(inMemoryShard())).toBe(true);
     expect(await readdir(work)).toEqual(["shard.pas"]);
     const shard = openShard(bytes);
     expect(shard.info.passages).toBe(inMemory.passages);
     expect(shard.search(passages[0]!.title, 1)[0]?.title).toBe(passages[0]!.title);
+  });
+
+  it("reports the index write's progress, monotonic to 1, over a merge of several runs, and writes the same bytes", async () => {
+    const reports: IndexProgress[] = [];
+    let finishing = -1;
+    const memory = memoryShardFiles();
+    const written = await writeShard(
+      passages,
+      memory,
+      { runBytes: 64 * 1024 },
+      {
+        onFinishing: () => {
+          finishing = reports.length;
+        },
+        onIndexProgress: (p) => reports.push({ ...p }),
+      },
+    );
+    expect(written.runs).toBeGreaterThan(5);
+    expect(finishing).toBe(0);
+    // The stages in order, each starting from nothing done.
+    const stages = reports.map((p) => p.stage).filter((s, i, all) => s !== all[i - 1]);
+    expect(stages).toEqual(["sorting", "merging", "copying"]);
+    for (const stage of stages) expect(reports.find((p) => p.stage === stage)?.done).toBe(0);
+    for (let i = 1; i < reports.length; i++) {
+      expect(reports[i]!.fraction).toBeGreaterThanOrEqual(reports[i - 1]!.fraction);
+      if (reports[i]!.stage === reports[i - 1]!.stage)
+        expect(reports[i]!.done).toBeGreaterThanOrEqual(reports[i - 1]!.done);
+    }
+    expect(reports[0]).toEqual({ stage: "sorting", done: 0, total: written.terms, fraction: 0 });
+    // The merge goes term by term through every term, in steps, and takes a share of the bar between
+    // nothing and all of it; the copy ends at the file's length, and the fraction at exactly 1.
+    const merging = reports.filter((p) => p.stage === "merging");
+    expect(merging.length).toBeGreaterThan(3);
+    expect(merging.every((p) => p.total === written.terms)).toBe(true);
+    const merged = merging.at(-1)!;
+    expect(merged.done).toBe(written.terms);
+    expect(merged.fraction).toBeGreaterThan(0.1);
+    expect(merged.fraction).toBeLessThan(0.95);
+    expect(merging.some((p) => p.fraction > 0 && p.fraction < merged.fraction)).toBe(true);
+    const copying = reports.filter((p) => p.stage === "copying");
+    expect(copying[0]!.fraction).toBe(merged.fraction);
+    expect(reports.at(-1)).toEqual({
+      stage: "copying",
+      done: written.bytes,
+      total: written.bytes,
+      fraction: 1,
+    });
+    // Listening changes nothing in the file.
+    expect(Buffer.from(memory.bytes()!).equals(inMemoryShard())).toBe(true);
   });
 
   it("drops everything when the input fails half way", async () => {

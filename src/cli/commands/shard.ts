@@ -1,6 +1,7 @@
 /** `pocket-agent shard build|get|search|info`: make (or fetch and make) a local Wikipedia shard and query it. */
 import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
+import { describeIndexProgress } from "../../retrieval/index-progress.ts";
 import { type BuildStats, buildShard } from "../../retrieval/node/build-shard.ts";
 import { DEFAULT_DUMPS_URL, getWikiDump } from "../../retrieval/node/wiki-dump.ts";
 import { openShardFrom } from "../../retrieval/open-shard.ts";
@@ -142,6 +143,7 @@ async function buildAndReport(
     ...options,
     onProgress: (s, file) =>
       progress.update(s.added, `${s.terms} terms, ${s.duplicates} duplicates, ${file}`),
+    onIndexProgress: (p, s) => progress.update(s.added, `writing the index, ${describeIndexProgress(p)}`),
   });
   progress.done(`${stats.added} passages, ${stats.terms} terms, ${stats.bytes} bytes`);
   for (const f of stats.files) {

@@ -2,10 +2,12 @@
  * What the page's shard build worker does (workers/shard-build.worker.ts exposes it over comlink): reads
  * a picked file as a stream (File.stream(); bzip2 undone, dumps parsed page by page, by the same reader
  * as the CLI), builds the shard with the same streaming builder, its scratch files and the shard in
- * OPFS (opfs-shard-files.ts), and reports progress: bytes read of the file, passages, phase. Memory is
- * the writer's run budget plus its per-term and per-passage arrays, whatever the file's size. One build
- * at a time; cancel() stops it between two chunks and removes what it wrote. DOM-free.
+ * OPFS (opfs-shard-files.ts), and reports progress: bytes read of the file, passages, phase, then how
+ * far the write of the index is (its stage and fraction). Memory is the writer's run budget plus its
+ * per-term and per-passage arrays, whatever the file's size. One build at a time; cancel() stops it
+ * between two chunks and removes what it wrote. DOM-free.
  */
+import type { IndexProgress } from "../index-progress.ts";
 import { newInputReport, readPassages } from "../inputs/read-passages.ts";
 import type { Passage } from "../search.ts";
 import { type ShardFileOptions, writeShard } from "../shard-build.ts";
@@ -38,6 +40,8 @@ export interface BuildProgress {
   pages: number;
   /** Posting runs spilled so far. */
   runs: number;
+  /** In the "indexing" phase, once the write of the index has begun: its stage and fraction. */
+  index?: IndexProgress;
 }
 
 export interface BuiltShard {
@@ -152,10 +156,15 @@ export class ShardBuildService {
       onFinishing: (writer) => {
         progress.phase = "indexing";
         progress.runs = writer.runCount;
-        tick(true);
+      },
+      onIndexProgress: (index) => {
+        progress.index = index;
+        // Each stage's start is shown, the rest at most every PROGRESS_MS.
+        tick(index.done === 0);
       },
     });
     progress.phase = "done";
+    progress.index = undefined;
     tick(true);
     return {
       outFile,

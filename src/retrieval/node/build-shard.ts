@@ -6,11 +6,11 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { IndexProgress } from "../index-progress.ts";
 import { newInputReport } from "../inputs/read-passages.ts";
 import type { Passage } from "../search.ts";
-import { type ShardFileOptions, writeShard } from "../shard-build.ts";
+import { type ShardFileOptions, type WriteShardHooks, writeShard } from "../shard-build.ts";
 import { SHARD_FILE_NAME } from "../shard-format.ts";
-import type { AddResult, ShardWriter } from "../shard-writer.ts";
 import { type InputReport, readInputPassages } from "./read-input.ts";
 import { nodeShardFiles } from "./shard-files.ts";
 
@@ -24,6 +24,8 @@ export interface BuildShardOptions extends ShardFileOptions {
   /** A file with one article title a line: only passages with these titles are kept. */
   titlesFile?: string;
   onProgress?: (stats: BuildStats, currentFile: string) => void;
+  /** How far the write of the index is, once every input is read (WriteShardHooks.onIndexProgress). */
+  onIndexProgress?: (progress: IndexProgress, stats: BuildStats) => void;
 }
 
 export interface BuildStats {
@@ -73,14 +75,21 @@ export async function buildShard(options: BuildShardOptions): Promise<BuildStats
       }
     }
   }
-  const written = await writeShardFile(passages(), options.outDir, options, (result, writer) => {
-    if (result === "added") stats.added++;
-    else if (result === "duplicate") stats.duplicates++;
-    else stats.empty++;
-    if ((stats.read & 1023) === 0) {
+  const { onIndexProgress } = options;
+  const written = await writeShardFile(passages(), options.outDir, options, {
+    onAdd: (result, writer) => {
+      if (result === "added") stats.added++;
+      else if (result === "duplicate") stats.duplicates++;
+      else stats.empty++;
+      if ((stats.read & 1023) === 0) {
+        stats.terms = writer.termCount;
+        options.onProgress?.(stats, currentFile);
+      }
+    },
+    onFinishing: (writer) => {
       stats.terms = writer.termCount;
-      options.onProgress?.(stats, currentFile);
-    }
+    },
+    ...(onIndexProgress ? { onIndexProgress: (p: IndexProgress) => onIndexProgress(p, stats) } : {}),
   });
   stats.terms = written.terms;
   stats.bytes = written.bytes;
@@ -96,11 +105,11 @@ export async function writeShardFile(
   passages: AsyncIterable<Passage> | Iterable<Passage>,
   outDir: string,
   options: ShardFileOptions = {},
-  onAdd?: (result: AddResult, writer: ShardWriter) => void,
+  hooks: WriteShardHooks = {},
 ): Promise<{ file: string; bytes: number; terms: number; passages: number; runs: number }> {
   await mkdir(outDir, { recursive: true });
   const target = join(outDir, SHARD_FILE_NAME);
-  const written = await writeShard(passages, nodeShardFiles(target), options, onAdd ? { onAdd } : {});
+  const written = await writeShard(passages, nodeShardFiles(target), options, hooks);
   return { file: target, ...written };
 }
 
