@@ -5,7 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 typecheck_log="$(mktemp)"
 trap 'rm -f "$typecheck_log"' EXIT
-npx tsc --noEmit -p tsconfig.json >"$typecheck_log" 2>&1 &
+# Incremental: the type information of the last check is kept in node_modules/.cache, so a check after a
+# small change re-checks what it affects (18 CPU-s -> ~4 here); a clean clone checks everything.
+npx tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile node_modules/.cache/tsc/check.tsbuildinfo >"$typecheck_log" 2>&1 &
 typecheck=$!
 npx biome check . && npx vitest run "$@"
 tests=$?
