@@ -3,12 +3,13 @@
  * makes one, later sandboxes start from it with the same Python, a damaged one is deleted and the sandbox
  * starts anyway. (`snapshots: false`, a plain start, is what `npm run bench -- exec` measures against.)
  */
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeExecutor } from "../../src/exec/index.ts";
 import { type NodeSandbox, spawnNodeWorker } from "../../src/exec/node/node-executor.ts";
+import { SNAPSHOTS_KEPT } from "../../src/exec/node/pyodide-snapshot.ts";
 import { resolveRuntimeConfig } from "../../src/exec/worker-executor.ts";
 
 let root: string;
@@ -40,10 +41,24 @@ async function startedWith(dir: string | false): Promise<NodeSandbox["started"]>
 describe("Pyodide memory snapshots", () => {
   const dir = () => folder("made");
 
-  it("are made by the first sandbox and restored by the next", async () => {
+  it("are made by the first sandbox and restored by the next; other installs' oldest are pruned", async () => {
+    // Snapshots of other Pyodide installs, last used 1 to 4 days ago, and a file that is not one.
+    await mkdir(dir(), { recursive: true });
+    const others = ["a", "b", "c", "d"].map((c) => `pyodide-${c.repeat(16)}.snapshot`);
+    for (const [i, name] of others.entries()) {
+      await writeFile(join(dir(), name), "other install");
+      const used = new Date(Date.now() - (i + 1) * 86_400_000);
+      await utimes(join(dir(), name), used, used);
+    }
+    await writeFile(join(dir(), "notes.txt"), "kept");
     expect(await startedWith(dir())).toBe("made");
-    const files = await readdir(dir());
-    expect(files).toEqual([expect.stringMatching(/^pyodide-[0-9a-f]{16}\.snapshot$/)]);
+    const made = (await readdir(dir())).filter((f) => !others.includes(f) && f !== "notes.txt");
+    expect(made).toEqual([expect.stringMatching(/^pyodide-[0-9a-f]{16}\.snapshot$/)]);
+    // The new one and the most recently used others are kept, the rest deleted.
+    expect((await readdir(dir())).sort()).toEqual(
+      [...made, ...others.slice(0, SNAPSHOTS_KEPT - 1), "notes.txt"].sort(),
+    );
+    for (const name of [...others, "notes.txt"]) await rm(join(dir(), name), { force: true });
     expect(await startedWith(dir())).toBe("restored");
   });
 

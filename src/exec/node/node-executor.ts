@@ -29,6 +29,7 @@ import {
   saveSnapshot,
   snapshotExists,
   snapshotPath,
+  touchSnapshot,
 } from "./pyodide-snapshot.ts";
 import type { SandboxWorkerApi, SandboxWorkerData } from "./sandbox-worker.ts";
 
@@ -129,6 +130,7 @@ export async function spawnNodeWorker(
   const path = dir === false ? undefined : await snapshotPath(dir, indexURL).catch(() => undefined);
   if (!path) return spawnSandbox(config, options, indexURL, undefined);
   if (await snapshotExists(path)) {
+    await touchSnapshot(path);
     try {
       const sandbox = await spawnSandbox(config, options, indexURL, { restore: path });
       if (sandbox.started === "snapshot refused") await dropSnapshot(path);

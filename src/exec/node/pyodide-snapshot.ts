@@ -15,7 +15,7 @@
  * trust that `node_modules` does not already carry; model code never runs before it is taken.
  */
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cacheRoot } from "../../util/node/cache-root.ts";
@@ -46,9 +46,38 @@ export async function snapshotExists(path: string): Promise<boolean> {
   }
 }
 
-/** Writes a snapshot the sandbox made; concurrent writers each rename a whole file over the name. */
-export function saveSnapshot(path: string, bytes: Uint8Array): Promise<void> {
-  return writeWhole(path, bytes);
+/**
+ * Snapshots kept in a folder: one per Pyodide install (31 MB each), so an upgrade or a second project
+ * would otherwise leave the old ones behind for good. The most recently used are kept.
+ */
+export const SNAPSHOTS_KEPT = 3;
+const SNAPSHOT_NAME = /^pyodide-[0-9a-f]{16}\.snapshot$/;
+
+/**
+ * Writes a snapshot the sandbox made (concurrent writers each rename a whole file over the name), then
+ * deletes all but the SNAPSHOTS_KEPT most recently used snapshots of the folder.
+ */
+export async function saveSnapshot(path: string, bytes: Uint8Array): Promise<void> {
+  await writeWhole(path, bytes);
+  await pruneSnapshots(dirname(path));
+}
+
+/** Marks a snapshot as used now (its mtime), so that pruning keeps it; a read-only cache is fine. */
+export async function touchSnapshot(path: string): Promise<void> {
+  const now = new Date();
+  await utimes(path, now, now).catch(() => {});
+}
+
+async function pruneSnapshots(dir: string): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => SNAPSHOT_NAME.test(name));
+  const dated = await Promise.all(
+    names.map(async (name) => ({
+      name,
+      used: (await stat(join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0,
+    })),
+  );
+  dated.sort((a, b) => b.used - a.used || a.name.localeCompare(b.name));
+  await Promise.all(dated.slice(SNAPSHOTS_KEPT).map(({ name }) => rm(join(dir, name), { force: true })));
 }
 
 /**
