@@ -6,9 +6,11 @@
  * hook runs JavaScript inside the Python worker, as an action that escaped Python could.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionResult, RunOptions } from "../../src/ports/executor.ts";
@@ -88,6 +90,15 @@ describe("cross-origin isolated page", () => {
 
   it("starts Python from the snapshot the Vite plugin made", async () => {
     expect(await call(page, "pythonStart")).toBe("restored");
+  });
+
+  it("serves a snapshot that names no path of the machine that made it", async () => {
+    // Every visitor downloads it: Emscripten's program name would otherwise be the build script's path.
+    const gz = await readFile(join(REPO_ROOT, "public/pyodide/pyodide.snapshot.gz"));
+    const heap = gunzipSync(gz).toString("latin1");
+    expect(heap).toContain("_=./this.program");
+    expect(heap.includes(REPO_ROOT)).toBe(false);
+    expect(heap.includes(process.argv[1] ?? REPO_ROOT)).toBe(false);
   });
 
   it("runs Python with the reference semantics", async () => {

@@ -58,7 +58,14 @@ export async function copyPyodideAssets(
 const snapshotting = new Map<string, Promise<boolean>>();
 
 /**
- * Makes `outDir`'s snapshot unless it is newer than `outDir`'s Pyodide wasm; returns whether it made one.
+ * When makePyodideSnapshot last changed what it makes (2026-12-02: no build path inside): an older
+ * snapshot is made again, even if it is newer than the wasm. Move it forward with every such change.
+ */
+const SNAPSHOT_RECIPE_CHANGED_MS = Date.parse("2026-12-02T01:00:00Z");
+
+/**
+ * Makes `outDir`'s snapshot unless it is newer than both `outDir`'s Pyodide wasm and the snapshot recipe;
+ * returns whether it made one.
  * Written under `scratchDir` and renamed into place, like the copies.
  */
 export function ensurePyodideSnapshot(
@@ -80,7 +87,7 @@ async function makeSnapshotFile(outDir: string, scratchDir: string, sourceDir: s
     stat(join(outDir, "pyodide.asm.wasm")),
     stat(target).catch(() => undefined),
   ]);
-  if (snapshot && snapshot.mtimeMs >= wasm.mtimeMs) return false;
+  if (snapshot && snapshot.mtimeMs >= Math.max(wasm.mtimeMs, SNAPSHOT_RECIPE_CHANGED_MS)) return false;
   const packed = await promisify(gzip)(await makePyodideSnapshot(sourceDir), { level: 6 });
   await writeWhole(target, packed, scratchDir);
   return true;

@@ -101,6 +101,14 @@ export async function dropSnapshot(path: string): Promise<void> {
 }
 
 /**
+ * What the snapshot's interpreter calls its program (sys.executable, the environment's `_`). Left unset,
+ * Emscripten takes Node's `process.argv[1]`, and the snapshot, which every visitor of the page downloads,
+ * would carry the path of the script that built it (say /home/alice/app/node_modules/.bin/vite). This is
+ * the name a browser start gets anyway.
+ */
+export const SNAPSHOT_PROGRAM_NAME = "./this.program";
+
+/**
  * A snapshot made in this process (the page's build: vite-pyodide.ts), from the Pyodide folder
  * `indexURL`: Pyodide started and snapshotted at once, nothing else run. The page's worker restores it.
  */
@@ -113,6 +121,7 @@ export async function makePyodideSnapshot(indexURL: string): Promise<Uint8Array>
     indexURL: indexURL.endsWith("/") ? indexURL : `${indexURL}/`,
     stdout: quiet,
     stderr: quiet,
+    _sysExecutable: SNAPSHOT_PROGRAM_NAME,
     _makeSnapshot: true,
   });
   return pyodide.makeMemorySnapshot();
