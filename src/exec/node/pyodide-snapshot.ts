@@ -106,7 +106,7 @@ export async function dropSnapshot(path: string): Promise<void> {
  * would carry the path of the script that built it (say /home/alice/app/node_modules/.bin/vite). This is
  * the name a browser start gets anyway.
  */
-export const SNAPSHOT_PROGRAM_NAME = "./this.program";
+const SNAPSHOT_PROGRAM_NAME = "./this.program";
 
 /**
  * A snapshot made in this process (the page's build: vite-pyodide.ts), from the Pyodide folder
