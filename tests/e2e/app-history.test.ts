@@ -15,6 +15,7 @@ import { parseTrajectory } from "../../src/agent/trajectory.ts";
 import {
   ask,
   buildAndPreview,
+  NO_SERVICE_WORKER,
   pickReplay,
   replayTrajectory,
   type ServedApp,
@@ -84,7 +85,7 @@ describe("the page's history of runs", { timeout: 120_000 }, () => {
   /** A first visit: a new browser profile (empty history), its page loaded. */
   async function freshPage(): Promise<void> {
     await context?.close();
-    context = await browser.newContext();
+    context = await browser.newContext(NO_SERVICE_WORKER);
     page = await context.newPage();
     await page.goto(app.url);
     await historyLoaded(page);
@@ -96,6 +97,10 @@ describe("the page's history of runs", { timeout: 120_000 }, () => {
 
   it("keeps runs across a reload; each can be reopened, replayed, exported and deleted", async () => {
     await freshPage();
+    // This context refuses service workers (NO_SERVICE_WORKER), as some browsers do: the page says so and works.
+    await page.waitForFunction(() =>
+      document.getElementById("offline-status")?.textContent?.startsWith("Offline support is off"),
+    );
     await pickReplay(page, await writeJson(work, "first.json", replayTrajectory("First?", [ANSWER_STEP])));
     expect(await ask(page, "First?")).toBe("answered");
     expect(await historyItems(page)).toEqual([["First?", "finished"]]);
@@ -172,7 +177,7 @@ describe("the page's history of runs", { timeout: 120_000 }, () => {
 
 describe("the page on a phone, and for assistive technology", { timeout: 120_000 }, () => {
   it("has no sideways scrolling at 390 px, shows the answer on the first screen, and axe finds nothing serious", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await browser.newContext({ ...NO_SERVICE_WORKER, viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       await page.goto(app.url);

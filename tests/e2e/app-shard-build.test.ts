@@ -18,6 +18,7 @@ import { SHARED } from "../support/shared.ts";
 import {
   ask,
   buildAndPreview,
+  NO_SERVICE_WORKER,
   observation,
   pickReplay,
   replayTrajectory,
@@ -99,7 +100,7 @@ beforeAll(async () => {
   ]);
   app = served;
   browser = launched;
-  page = await (await browser.newContext()).newPage();
+  page = await (await browser.newContext(NO_SERVICE_WORKER)).newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(app.url);
 }, 300_000);
