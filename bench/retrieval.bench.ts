@@ -24,6 +24,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from "node:zlib";
 import {
   create,
   insertMultiple,
@@ -409,7 +410,10 @@ async function ablations(passages: Passage[], questions: Question[]) {
  * block sizes, levels and a shared dictionary (the format's: passage-dictionary.ts, frequent words,
  * the heaviest last, built from even-numbered groups of 64 passages and measured on the odd ones, so
  * the dictionary never saw the text it compresses; the builder makes it from the first 4096 passages
- * and compresses them too). Same block layout as the writer.
+ * and compresses them too). Same block layout as the writer. Brotli (node:zlib, quality 10 and 11, text
+ * mode) is measured on the same blocks for comparison; the format does not use it: browsers'
+ * DecompressionStream has no brotli (Chromium 156 refuses it), so the page would need a codec of its
+ * own, and the page builds shards too, so an encoder as well.
  */
 function compressionStudy(passages: Passage[]) {
   const encoder = new TextEncoder();
@@ -446,6 +450,7 @@ function compressionStudy(passages: Passage[]) {
         const t = performance.now();
         for (const c of compressed) inflateSync(c, dictionary ? { dictionary } : undefined);
         rows.push({
+          codec: "deflate",
           passagesPerBlock: per,
           level,
           dictionaryBytes,
@@ -455,7 +460,30 @@ function compressionStudy(passages: Passage[]) {
       }
     }
   }
-  return { heldOutPassages: test.length, variants: rows };
+  const brotli = [];
+  for (const per of [16, 64]) {
+    const input = blocks(per);
+    for (const quality of [10, 11]) {
+      const params = {
+        [zlibConstants.BROTLI_PARAM_QUALITY]: quality,
+        [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+      };
+      let t = performance.now();
+      const compressed = input.map((b) => brotliCompressSync(b, { params }));
+      const compressMs = performance.now() - t;
+      t = performance.now();
+      for (const c of compressed) brotliDecompressSync(c);
+      brotli.push({
+        codec: "brotli",
+        passagesPerBlock: per,
+        quality,
+        bytesPerPassage: round(compressed.reduce((n, c) => n + c.length, 0) / test.length, 1),
+        compressMsPerBlock: round(compressMs / compressed.length),
+        decompressMsPerBlock: round((performance.now() - t) / compressed.length),
+      });
+    }
+  }
+  return { heldOutPassages: test.length, variants: rows, brotli };
 }
 
 /** Section names whose size grows with the number of terms (the rest of the index grows with passages). */
@@ -548,6 +576,7 @@ function projectSimpleWiki(
     compression.variants.find(
       (v) => v.passagesPerBlock === per && v.level === 6 && v.dictionaryBytes === dictionaryBytes,
     )!.bytesPerPassage;
+  const brotli16 = compression.brotli.find((v) => v.passagesPerBlock === 16 && v.quality === 11)!;
   return {
     target: "<= 150 MB",
     projectedBytes: total,
@@ -598,6 +627,14 @@ function projectSimpleWiki(
       format3: variant(16, 0),
       format4: variant(16, 32768),
       sixtyFourWithDictionary: variant(64, 32768),
+      brotliSixteenQuality11: brotli16.bytesPerPassage,
+    },
+    withBrotliText: {
+      note: "not the format: the projected text scaled by brotli quality 11 over format 4 on the same held-out 16-passage blocks, the index as above",
+      projectedMB: round(
+        (total - projected.text + (projected.text * brotli16.bytesPerPassage) / variant(16, 32768)) / 1e6,
+        1,
+      ),
     },
   };
 }
