@@ -66,16 +66,19 @@ async function get(url: string | URL): Promise<Response> {
 
 const assetCache = new Map<string, Promise<PyodideAssets>>();
 
-/** The Pyodide files, read once per page (restarts reuse them); each sandbox gets its own copy. */
-async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
+/**
+ * The Pyodide files, read once per page; every sandbox and restart gets the same ones (the large ones are
+ * Blobs, immutable and passed by reference).
+ */
+function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
   let cached = assetCache.get(pyodideURL);
   if (!cached) {
     const file = (name: string) => get(new URL(name, pyodideURL));
     cached = Promise.all([
       file("pyodide.mjs").then((r) => r.text()),
       file("pyodide.asm.mjs").then((r) => r.text()),
-      file("pyodide.asm.wasm").then((r) => r.arrayBuffer()),
-      file("python_stdlib.zip").then((r) => r.arrayBuffer()),
+      file("pyodide.asm.wasm").then((r) => r.blob()),
+      file("python_stdlib.zip").then((r) => r.blob()),
       file("pyodide-lock.json").then((r) => r.text()),
       snapshotOf(new URL(SNAPSHOT_FILE, pyodideURL)),
     ]).then(([pyodideMjs, asmMjs, asmWasm, stdlibZip, lockJson, snapshot]) => ({
@@ -89,10 +92,7 @@ async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
     assetCache.set(pyodideURL, cached);
     cached.catch(() => assetCache.delete(pyodideURL));
   }
-  const assets = await cached;
-  const copy = { ...assets, asmWasm: assets.asmWasm.slice(0), stdlibZip: assets.stdlibZip.slice(0) };
-  if (assets.snapshot) copy.snapshot = assets.snapshot.slice(0);
-  return copy;
+  return cached;
 }
 
 /**
@@ -100,14 +100,14 @@ async function pyodideAssets(pyodideURL: string): Promise<PyodideAssets> {
  * snapshot, or a host that does not serve it): the worker then starts Python the slow way. A host may
  * have decoded the gzip already (Content-Encoding), so the bytes are gunzipped only if they are gzip.
  */
-async function snapshotOf(url: URL): Promise<ArrayBuffer | undefined> {
+async function snapshotOf(url: URL): Promise<Blob | undefined> {
   try {
     const response = await fetch(url);
     if (!response.ok) return undefined;
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.buffer;
-    const unzipped = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return await new Response(unzipped).arrayBuffer();
+    const file = await response.blob();
+    const magic = new Uint8Array(await file.slice(0, 2).arrayBuffer());
+    if (magic[0] !== 0x1f || magic[1] !== 0x8b) return file;
+    return await new Response(file.stream().pipeThrough(new DecompressionStream("gzip"))).blob();
   } catch {
     return undefined;
   }

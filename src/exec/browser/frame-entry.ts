@@ -6,7 +6,7 @@
  * own the interrupt buffer (a SharedArrayBuffer cannot cross from the page to another agent cluster),
  * and to relay the page's calls to the worker in order.
  */
-import { assetBuffers, type FromFrame, type ToFrame, type WorkerBoot } from "./frame-protocol.ts";
+import type { FromFrame, ToFrame, WorkerBoot } from "./frame-protocol.ts";
 
 let port: MessagePort | undefined;
 let worker: Worker | undefined;
@@ -37,8 +37,7 @@ function start(message: Extract<ToFrame, { type: "start" }>): void {
     replyPort: message.replyPort,
   };
   if (interrupt) boot.interrupt = interrupt;
-  const transfer: Transferable[] = [message.replyPort, ...assetBuffers(message.assets)];
-  worker.postMessage(boot, transfer);
+  worker.postMessage(boot, [message.replyPort]);
 }
 
 function onCommand(event: MessageEvent<ToFrame>): void {

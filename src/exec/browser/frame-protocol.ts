@@ -18,29 +18,27 @@ export type { PythonStart };
 /** How the page's worker may say it started (it restores the build's snapshot, never makes one). */
 const WORKER_STARTS: readonly PythonStart[] = ["restored", "plain", "snapshot refused"];
 
-/** The Pyodide files, read by the page (its service worker keeps them offline) and handed over in memory. */
+/**
+ * The Pyodide files, read by the page (its service worker keeps them offline) and handed over. The large
+ * ones are Blobs: a Blob crosses to the frame and the worker by reference, so a worker start copies them
+ * once, in the worker that reads them, instead of through the page and the frame (and the page keeps
+ * no ~45 MB of buffers for restarts).
+ */
 export interface PyodideAssets {
   pyodideMjs: string;
   asmMjs: string;
-  asmWasm: ArrayBuffer;
-  stdlibZip: ArrayBuffer;
+  asmWasm: Blob;
+  stdlibZip: Blob;
   lockJson: string;
   /**
-   * Pyodide's memory right after start, made at build time (vite-pyodide.ts): the worker restores it
-   * instead of starting Python (~0.3 s instead of ~3 s). Absent: the worker starts the slow way.
+   * Pyodide's memory right after start, made at build time (vite-pyodide.ts), gunzipped: the worker
+   * restores it instead of starting Python (~0.3 s instead of ~3 s). Absent: the worker starts the slow way.
    */
-  snapshot?: ArrayBuffer;
+  snapshot?: Blob;
 }
 
 /** The build's Pyodide snapshot, beside Pyodide's files (made by vite-pyodide.ts, read by the page). */
 export const SNAPSHOT_FILE = "pyodide.snapshot.gz";
-
-/** The buffers of the Pyodide files, moved (not copied) with each message that carries them. */
-export function assetBuffers(assets: PyodideAssets): ArrayBuffer[] {
-  return assets.snapshot
-    ? [assets.asmWasm, assets.stdlibZip, assets.snapshot]
-    : [assets.asmWasm, assets.stdlibZip];
-}
 
 export interface SandboxInit {
   config: RuntimeConfig;

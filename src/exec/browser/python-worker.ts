@@ -120,7 +120,7 @@ async function start(
   const snapshot = assets.snapshot;
   const boot = startPyodide(
     (snapshotOptions) => loadPyodide({ ...options, ...snapshotOptions }),
-    snapshot ? { restore: async () => new Uint8Array(snapshot) } : undefined,
+    snapshot ? { restore: async () => new Uint8Array(await snapshot.arrayBuffer()) } : undefined,
     init.config.memoryLimitBytes,
   ).then((start) => {
     pythonStart = start.started;

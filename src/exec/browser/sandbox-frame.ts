@@ -12,7 +12,6 @@
 import { frameScriptHash, frameSource, workerSource } from "virtual:python-sandbox";
 import type { InterruptSwitch } from "../worker-executor.ts";
 import {
-  assetBuffers,
   type CallMethod,
   checkReply,
   type FromWorker,
@@ -178,8 +177,7 @@ export async function openSandbox(host: SandboxHost): Promise<SandboxConnection>
 
   target.postMessage("connect", "*", [control.port2]);
   const { assets } = host;
-  const transfer: Transferable[] = [replies.port2, ...assetBuffers(assets)];
-  send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, transfer);
+  send({ type: "start", workerSource, assets, init: host.init, replyPort: replies.port2 }, [replies.port2]);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const answered = await Promise.race([
