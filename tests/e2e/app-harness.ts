@@ -19,7 +19,7 @@ const run = promisify(execFile);
 /**
  * Browser-context options for tests of what the service worker does not touch (history, the phone
  * layout, building a shard): no service worker registers, as in a browser that refuses them, so a fresh
- * context does not precache the app's ~37 MB (5-8 CPU-seconds a context here, measured with the cgroup's
+ * context does not precache the app's ~37 MB (3-8 CPU-seconds a context here, measured with the cgroup's
  * cpuacct). The offline tests, and tests whose fetches the worker's runtime cache serves (model
  * downloads, shards at a URL), keep Playwright's default, which lets it register.
  */
